@@ -1,0 +1,3 @@
+//! Evaluation of HCL expressions against variables and functions.
+
+pub mod functions;
