@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod eval;
+pub mod syntax;
 pub mod value;
 
 pub use error::{Error, Pos};
