@@ -37,6 +37,8 @@ impl fmt::Display for Pos {
 /// variable... always with the position it concerns when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// The file the position is in, when it is not the main input.
+    pub file: Option<String>,
     /// Where in the input the problem is.
     pub pos: Option<Pos>,
     /// What is wrong, in one line.
@@ -47,6 +49,7 @@ impl Error {
     /// An error at byte `offset` of `src`.
     pub fn at(src: &str, offset: usize, message: impl Into<String>) -> Error {
         Error {
+            file: None,
             pos: Some(Pos::at(src, offset)),
             message: message.into(),
         }
@@ -55,16 +58,31 @@ impl Error {
     /// An error that concerns no single place in the input.
     pub fn general(message: impl Into<String>) -> Error {
         Error {
+            file: None,
             pos: None,
             message: message.into(),
         }
     }
 }
 
+impl Error {
+    /// Names the file the error is in, unless another file is named already.
+    pub fn in_file(mut self, file: impl Into<String>) -> Error {
+        if self.file.is_none() {
+            self.file = Some(file.into());
+        }
+        self
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}:")?;
+        }
         match self.pos {
             Some(pos) => write!(f, "{pos}: {}", self.message),
+            None if self.file.is_some() => write!(f, " {}", self.message),
             None => f.write_str(&self.message),
         }
     }

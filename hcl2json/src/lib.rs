@@ -8,8 +8,12 @@
 //!   prints, evaluating HCL2 variables, locals, functions and `dynamic` blocks
 //!   the way Nomad's own parser does.
 
+pub mod cli;
 pub mod error;
 pub mod eval;
+pub mod generic;
+mod json_writer;
+pub mod nomad;
 pub mod syntax;
 pub mod value;
 
