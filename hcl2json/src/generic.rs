@@ -21,6 +21,8 @@
 //! assert_eq!(String::from_utf8(json).unwrap(), r#"{"a":1,"b":{"x":[{"c":"${var.d}"}]}}"#);
 //! ```
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Pos};
 use crate::json_writer::JsonWriter;
 use crate::syntax::{self, Attribute, Block, Body, Expr, ExprKind, Item, ObjectKey, Template, TemplatePart, UnaryOp};
@@ -34,6 +36,13 @@ pub fn to_json(src: &str, pretty: bool) -> Result<Vec<u8>, Error> {
     Ok(w.into_bytes())
 }
 
+/// The block types of a body, in order of first appearance, with an index.
+#[derive(Default)]
+struct Groups<'b> {
+    list: Vec<(&'b str, Group<'b>, &'b Block)>,
+    index: HashMap<&'b str, usize>,
+}
+
 struct Converter<'a> {
     src: &'a str,
     w: &'a mut JsonWriter,
@@ -43,26 +52,28 @@ struct Converter<'a> {
 enum Group<'b> {
     /// The bodies of the blocks that end here.
     Bodies(Vec<&'b Body>),
-    /// Sub-groups by the next label, in order of first appearance.
-    Labels(Vec<(&'b str, Group<'b>)>),
+    /// Sub-groups by the next label, in order of first appearance, with an
+    /// index by label (files with thousands of labelled blocks are common).
+    Labels(Vec<(&'b str, Group<'b>)>, HashMap<&'b str, usize>),
 }
 
 impl<'a> Converter<'a> {
     fn body(&mut self, body: &Body) -> Result<(), Error> {
         let mut attrs: Vec<&Attribute> = Vec::new();
-        let mut groups: Vec<(&str, Group<'_>, &Block)> = Vec::new();
+        let mut attr_index: HashMap<&str, u32> = HashMap::new();
+        let mut groups = Groups::default();
         for item in &body.items {
             match item {
                 Item::Attribute(a) => {
-                    if let Some(prev) = attrs.iter().find(|p| p.name.name == a.name.name) {
-                        return Err(self.duplicate(a.name.span.start, &a.name.name, prev.name.span.start));
+                    if let Some(prev) = attr_index.insert(&a.name.name, a.name.span.start) {
+                        return Err(self.duplicate(a.name.span.start, &a.name.name, prev));
                     }
                     attrs.push(a);
                 }
                 Item::Block(b) => self.add_block(&mut groups, b)?,
             }
         }
-        if let Some((_, _, block)) = groups.iter().find(|(kind, _, _)| attrs.iter().any(|a| a.name.name == *kind)) {
+        if let Some((_, _, block)) = groups.list.iter().find(|(kind, _, _)| attr_index.contains_key(kind)) {
             return Err(Error::at(
                 self.src,
                 block.ident.span.start as usize,
@@ -77,7 +88,7 @@ impl<'a> Converter<'a> {
             self.w.key(&a.name.name);
             self.expr(&a.expr)?;
         }
-        for (kind, group, _) in &groups {
+        for (kind, group, _) in &groups.list {
             self.w.key(kind);
             self.group(group)?;
         }
@@ -96,34 +107,36 @@ impl<'a> Converter<'a> {
         )
     }
 
-    fn add_block<'b>(&self, groups: &mut Vec<(&'b str, Group<'b>, &'b Block)>, block: &'b Block) -> Result<(), Error> {
+    fn add_block<'b>(&self, groups: &mut Groups<'b>, block: &'b Block) -> Result<(), Error> {
         let kind = block.ident.name.as_str();
-        let index = match groups.iter().position(|(k, _, _)| *k == kind) {
-            Some(i) => i,
+        let index = match groups.index.get(kind) {
+            Some(&i) => i,
             None => {
-                let fresh = if block.labels.is_empty() { Group::Bodies(Vec::new()) } else { Group::Labels(Vec::new()) };
-                groups.push((kind, fresh, block));
-                groups.len() - 1
+                let fresh = if block.labels.is_empty() {
+                    Group::Bodies(Vec::new())
+                } else {
+                    Group::Labels(Vec::new(), HashMap::new())
+                };
+                groups.list.push((kind, fresh, block));
+                groups.index.insert(kind, groups.list.len() - 1);
+                groups.list.len() - 1
             }
         };
-        let mut group = &mut groups[index].1;
+        let mut group = &mut groups.list[index].1;
         for label in &block.labels {
-            let Group::Labels(subs) = group else {
+            let Group::Labels(subs, by_label) = group else {
                 return Err(self.label_mismatch(block));
             };
-            let i = match subs.iter().position(|(l, _)| *l == label.value) {
-                Some(i) => i,
-                None => {
-                    subs.push((&label.value, Group::Labels(Vec::new())));
-                    subs.len() - 1
-                }
-            };
+            let i = *by_label.entry(&label.value).or_insert_with(|| {
+                subs.push((&label.value, Group::Labels(Vec::new(), HashMap::new())));
+                subs.len() - 1
+            });
             group = &mut subs[i].1;
         }
         match group {
             Group::Bodies(bodies) => bodies.push(&block.body),
-            Group::Labels(subs) if subs.is_empty() => *group = Group::Bodies(vec![&block.body]),
-            Group::Labels(_) => return Err(self.label_mismatch(block)),
+            Group::Labels(subs, _) if subs.is_empty() => *group = Group::Bodies(vec![&block.body]),
+            Group::Labels(..) => return Err(self.label_mismatch(block)),
         }
         Ok(())
     }
@@ -148,7 +161,7 @@ impl<'a> Converter<'a> {
                 }
                 self.w.end_array();
             }
-            Group::Labels(subs) => {
+            Group::Labels(subs, _) => {
                 self.w.object_start();
                 for (label, sub) in subs {
                     self.w.key(label);
@@ -182,17 +195,17 @@ impl<'a> Converter<'a> {
                 self.w.end_array();
             }
             ExprKind::Object(items) if items.iter().all(|i| literal_key(&i.key).is_some()) => {
-                let mut seen: Vec<(String, u32)> = Vec::new();
+                let mut seen: HashMap<String, u32> = HashMap::new();
                 self.w.object_start();
                 for item in items {
                     let key = literal_key(&item.key).unwrap_or_default();
                     let at = item.value.span.start;
-                    if let Some((_, prev)) = seen.iter().find(|(k, _)| *k == key) {
+                    if let Some(prev) = seen.get(&key) {
                         return Err(self.duplicate(at, &key, *prev));
                     }
                     self.w.key(&key);
                     self.expr(&item.value)?;
-                    seen.push((key, at));
+                    seen.insert(key, at);
                 }
                 self.w.end_object();
             }
