@@ -111,7 +111,11 @@ where
             // clap prints help and version to stdout with exit 0, usage
             // errors to stderr; ours are exit 2 either way.
             let _ = e.print();
-            return if e.use_stderr() { Exit::Usage.into() } else { Exit::Success.into() };
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Success.into()
+            };
         }
     };
     let cli = match C::from_arg_matches(&matches) {

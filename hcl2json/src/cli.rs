@@ -84,7 +84,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         w.json(&job);
         w.into_bytes()
     } else {
-        crate::generic::to_json(&src, pretty).map_err(|e| Error::bad_input(e.in_file(&name).to_string()))?
+        crate::generic::to_json(&src, pretty)
+            .map_err(|e| Error::bad_input(e.in_file(&name).to_string()))?
     };
     cli_common::print_stdout(&output)
 }
@@ -96,9 +97,8 @@ fn read_input(file: Option<&Path>) -> Result<(String, Option<PathBuf>), Error> {
         Some(p) => {
             let bytes = std::fs::read(p)
                 .map_err(|e| Error::bad_input(format!("{}: cannot read: {e}", p.display())))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                Error::bad_input(format!("{}: {}", p.display(), utf8_error(&e)))
-            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| Error::bad_input(format!("{}: {}", p.display(), utf8_error(&e))))?;
             Ok((text, Some(p.to_path_buf())))
         }
     }

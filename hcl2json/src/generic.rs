@@ -25,7 +25,9 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Pos};
 use crate::json_writer::JsonWriter;
-use crate::syntax::{self, Attribute, Block, Body, Expr, ExprKind, Item, ObjectKey, Template, TemplatePart, UnaryOp};
+use crate::syntax::{
+    self, Attribute, Block, Body, Expr, ExprKind, Item, ObjectKey, Template, TemplatePart, UnaryOp,
+};
 
 /// Converts HCL source to JSON text (indented with two spaces when
 /// `pretty`).
@@ -73,7 +75,11 @@ impl<'a> Converter<'a> {
                 Item::Block(b) => self.add_block(&mut groups, b)?,
             }
         }
-        if let Some((_, _, block)) = groups.list.iter().find(|(kind, _, _)| attr_index.contains_key(kind)) {
+        if let Some((_, _, block)) = groups
+            .list
+            .iter()
+            .find(|(kind, _, _)| attr_index.contains_key(kind))
+        {
             return Err(Error::at(
                 self.src,
                 block.ident.span.start as usize,
@@ -179,9 +185,14 @@ impl<'a> Converter<'a> {
             ExprKind::Bool(b) => self.w.raw(if *b { "true" } else { "false" }),
             ExprKind::Number(n) => self.number(n.to_json()),
             ExprKind::Unary(UnaryOp::Neg, inner) if matches!(inner.kind, ExprKind::Number(_)) => {
-                let ExprKind::Number(n) = inner.kind else { unreachable!("matched by the guard") };
+                let ExprKind::Number(n) = inner.kind else {
+                    unreachable!("matched by the guard")
+                };
                 let negated = match n {
-                    crate::Number::Int(i) => i.checked_neg().map(crate::Number::Int).unwrap_or(crate::Number::Float(-(i as f64))),
+                    crate::Number::Int(i) => i
+                        .checked_neg()
+                        .map(crate::Number::Int)
+                        .unwrap_or(crate::Number::Float(-(i as f64))),
                     crate::Number::Float(f) => crate::Number::Float(-f),
                 };
                 self.number(negated.to_json());
@@ -226,8 +237,12 @@ impl<'a> Converter<'a> {
         let mut text = String::new();
         for part in &t.parts {
             match part {
-                TemplatePart::Literal(s) => text.push_str(&s.replace("${", "$${").replace("%{", "%%{")),
-                TemplatePart::Interp { span, .. } | TemplatePart::If { span, .. } | TemplatePart::For { span, .. } => {
+                TemplatePart::Literal(s) => {
+                    text.push_str(&s.replace("${", "$${").replace("%{", "%%{"))
+                }
+                TemplatePart::Interp { span, .. }
+                | TemplatePart::If { span, .. }
+                | TemplatePart::For { span, .. } => {
                     text.push_str(span.text(self.src));
                 }
             }

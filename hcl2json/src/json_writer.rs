@@ -198,7 +198,10 @@ mod tests {
     #[test]
     fn pretty_output_matches_serde_json() {
         let v = json!({"a": [1, "x", {"b": true}], "c": {}, "d": [], "e": "q\"\n"});
-        assert_eq!(write(&v, Some("  "), false), serde_json::to_string_pretty(&v).unwrap());
+        assert_eq!(
+            write(&v, Some("  "), false),
+            serde_json::to_string_pretty(&v).unwrap()
+        );
     }
 
     #[test]

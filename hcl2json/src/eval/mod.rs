@@ -104,7 +104,10 @@ impl Evaluator<'_, '_> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
-            return Err(EvalError::new(expr.span, "Expression too complex: nesting is too deep."));
+            return Err(EvalError::new(
+                expr.span,
+                "Expression too complex: nesting is too deep.",
+            ));
         }
         let result = self.eval_inner(expr);
         self.depth -= 1;
@@ -285,7 +288,12 @@ impl Evaluator<'_, '_> {
                 } => {
                     let coll = self.eval(collection)?;
                     for (k, v) in iterate(coll, collection.span)? {
-                        let pushed = self.push_iteration(key_var.as_ref().map(|i| &i.name), &value_var.name, k, v);
+                        let pushed = self.push_iteration(
+                            key_var.as_ref().map(|i| &i.name),
+                            &value_var.name,
+                            k,
+                            v,
+                        );
                         let r = self.render(body, out);
                         self.locals.truncate(self.locals.len() - pushed);
                         r?;
@@ -296,7 +304,13 @@ impl Evaluator<'_, '_> {
         Ok(())
     }
 
-    fn push_iteration(&mut self, key_var: Option<&String>, value_var: &str, k: Value, v: Value) -> usize {
+    fn push_iteration(
+        &mut self,
+        key_var: Option<&String>,
+        value_var: &str,
+        k: Value,
+        v: Value,
+    ) -> usize {
         let mut pushed = 1;
         if let Some(kv) = key_var {
             self.locals.push((kv.clone(), k));
@@ -387,15 +401,18 @@ impl Evaluator<'_, '_> {
         })?;
         if f.group {
             groups.entry(key).or_default().push(value);
-        } else if object.contains_key(&key) {
-            return Err(EvalError::new(
-                span,
-                format!("Duplicate object key: Two different items produced the key \"{key}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
-            ));
-        } else {
-            object.insert(key, value);
+            return Ok(());
         }
-        Ok(())
+        match object.entry(key) {
+            std::collections::btree_map::Entry::Occupied(e) => Err(EvalError::new(
+                span,
+                format!("Duplicate object key: Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.", e.key()),
+            )),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(value);
+                Ok(())
+            }
+        }
     }
 
     fn call(&mut self, call: &Call, span: Span) -> Result<Value> {
@@ -502,7 +519,11 @@ impl Evaluator<'_, '_> {
             BinaryOp::Or | BinaryOp::And => {
                 let x = operand_bool(a, lhs.span)?;
                 let y = operand_bool(b, rhs.span)?;
-                Ok(Value::Bool(if op == BinaryOp::Or { x || y } else { x && y }))
+                Ok(Value::Bool(if op == BinaryOp::Or {
+                    x || y
+                } else {
+                    x && y
+                }))
             }
             BinaryOp::Eq => Ok(Value::Bool(a == b)),
             BinaryOp::NotEq => Ok(Value::Bool(a != b)),
@@ -671,7 +692,10 @@ fn index(v: Value, key: &Value, span: Span) -> Result<Value> {
         )),
         other => Err(EvalError::new(
             span,
-            format!("Invalid index: This value does not have any indices ({}).", other.type_name()),
+            format!(
+                "Invalid index: This value does not have any indices ({}).",
+                other.type_name()
+            ),
         )),
     }
 }
@@ -693,7 +717,10 @@ fn operand_bool(v: Value, span: Span) -> Result<bool> {
     v.to_bool().ok_or_else(|| {
         EvalError::new(
             span,
-            format!("Invalid operand: Unsuitable value for operand: a bool is required, not {}.", v.type_name()),
+            format!(
+                "Invalid operand: Unsuitable value for operand: a bool is required, not {}.",
+                v.type_name()
+            ),
         )
     })
 }
@@ -702,7 +729,10 @@ fn operand_number(v: Value, span: Span) -> Result<Number> {
     v.to_number().ok_or_else(|| {
         EvalError::new(
             span,
-            format!("Invalid operand: Unsuitable value for operand: a number is required, not {}.", v.type_name()),
+            format!(
+                "Invalid operand: Unsuitable value for operand: a number is required, not {}.",
+                v.type_name()
+            ),
         )
     })
 }

@@ -114,7 +114,10 @@ impl Type {
         }
         match self {
             Type::Any => Ok(value),
-            Type::String => value.to_str().map(Value::String).ok_or_else(|| "string required".into()),
+            Type::String => value
+                .to_str()
+                .map(Value::String)
+                .ok_or_else(|| "string required".into()),
             Type::Number => match &value {
                 Value::Number(n) => Ok(Value::Number(*n)),
                 Value::String(_) => value

@@ -133,7 +133,11 @@ fn take_blocks<'a>(content: &mut Content<'a>, kind: &str) -> Vec<BlockRef<'a>> {
     taken
 }
 
-fn expect_block_labels(scope: &Scope<'_>, block: &BlockRef<'_>, names: &[&str]) -> Result<(), Error> {
+fn expect_block_labels(
+    scope: &Scope<'_>,
+    block: &BlockRef<'_>,
+    names: &[&str],
+) -> Result<(), Error> {
     let kind = block.kind;
     if let Some((_, span)) = block.labels.get(names.len()) {
         let detail = if names.is_empty() {
@@ -172,7 +176,11 @@ impl<'s> Scope<'s> {
         for item in &body.body.items {
             match item {
                 Item::Attribute(attr) => {
-                    if let Some(prev) = content.attrs.iter().find(|a| a.attr.name.name == attr.name.name) {
+                    if let Some(prev) = content
+                        .attrs
+                        .iter()
+                        .find(|a| a.attr.name.name == attr.name.name)
+                    {
                         return Err(duplicate_argument(self.src, attr, prev.attr));
                     }
                     content.attrs.push(AttrRef {
@@ -204,7 +212,12 @@ impl<'s> Scope<'s> {
 
     /// Expands `dynamic "kind" { for_each, iterator, labels, content {} }`
     /// into one `kind` block per element of `for_each`.
-    fn expand_dynamic<'a>(&self, block: &'a Block, vars: &Vars, out: &mut Vec<BlockRef<'a>>) -> Result<(), Error> {
+    fn expand_dynamic<'a>(
+        &self,
+        block: &'a Block,
+        vars: &Vars,
+        out: &mut Vec<BlockRef<'a>>,
+    ) -> Result<(), Error> {
         expect_labels(self.src, block, &["type"])?;
         let kind = &block.labels[0].value;
         let mut for_each = None;
@@ -284,7 +297,10 @@ impl<'s> Scope<'s> {
             let mut scope = (**vars).clone();
             scope.insert(
                 iter_name.clone(),
-                Value::Object(BTreeMap::from([("key".to_owned(), key), ("value".to_owned(), value)])),
+                Value::Object(BTreeMap::from([
+                    ("key".to_owned(), key),
+                    ("value".to_owned(), value),
+                ])),
             );
             let scope: Vars = Rc::new(scope);
             let block_labels = match labels {
@@ -322,7 +338,11 @@ impl<'s> Scope<'s> {
     }
 
     /// Decodes a block into the sparse form of `st`, with its labels.
-    fn decode_struct(&self, st: &'static Struct, block: &BlockRef<'_>) -> Result<Map<String, Json>, Error> {
+    fn decode_struct(
+        &self,
+        st: &'static Struct,
+        block: &BlockRef<'_>,
+    ) -> Result<Map<String, Json>, Error> {
         match st.name {
             "Constraint" => return self.decode_constraint(block, false),
             "Affinity" => return self.decode_constraint(block, true),
@@ -343,7 +363,11 @@ impl<'s> Scope<'s> {
 
     /// Decodes the attributes and blocks of a body into the sparse form of
     /// `st`, rejecting anything `st` has no field for.
-    fn decode_content(&self, st: &'static Struct, content: Content<'_>) -> Result<Map<String, Json>, Error> {
+    fn decode_content(
+        &self,
+        st: &'static Struct,
+        content: Content<'_>,
+    ) -> Result<Map<String, Json>, Error> {
         let mut out = Map::new();
         for a in &content.attrs {
             let name = &a.attr.name.name;
@@ -393,7 +417,9 @@ impl<'s> Scope<'s> {
         }
         for field in st.fields {
             if let Hcl::Required(name) = field.hcl {
-                if !out.contains_key(field.json) && !content.attrs.iter().any(|a| a.attr.name.name == name) {
+                if !out.contains_key(field.json)
+                    && !content.attrs.iter().any(|a| a.attr.name.name == name)
+                {
                     return Err(self.err(
                         content_start(&content),
                         format!("Missing required argument; The argument \"{name}\" is required, but no definition was found."),
@@ -404,11 +430,18 @@ impl<'s> Scope<'s> {
         Ok(out)
     }
 
-    fn decode_blocks(&self, field: &'static Field, blocks: &[&BlockRef<'_>]) -> Result<Json, Error> {
-        match field.ty.deref() {
+    fn decode_blocks(
+        &self,
+        field: &'static Field,
+        blocks: &[&BlockRef<'_>],
+    ) -> Result<Json, Error> {
+        match field.ty.pointee() {
             Ty::Slice(elem) => {
-                let Ty::Struct(st) = elem.deref() else {
-                    return Err(self.err(blocks[0].span.start, "internal: unsupported block list type"));
+                let Ty::Struct(st) = elem.pointee() else {
+                    return Err(self.err(
+                        blocks[0].span.start,
+                        "internal: unsupported block list type",
+                    ));
                 };
                 let items = blocks
                     .iter()
@@ -416,8 +449,10 @@ impl<'s> Scope<'s> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Json::Array(items))
             }
-            Ty::Map(elem) if matches!(elem.deref(), Ty::Struct(_)) => {
-                let Ty::Struct(st) = elem.deref() else { unreachable!("checked by the guard") };
+            Ty::Map(elem) if matches!(elem.pointee(), Ty::Struct(_)) => {
+                let Ty::Struct(st) = elem.pointee() else {
+                    unreachable!("checked by the guard")
+                };
                 let mut map = Map::new();
                 for b in blocks {
                     let decoded = self.decode_struct(st, b)?;
@@ -481,7 +516,10 @@ impl<'s> Scope<'s> {
                 Item::Block(b) => {
                     return Err(self.err(
                         b.ident.span.start,
-                        format!("Unexpected \"{}\" block; Blocks are not allowed here.", b.ident.name),
+                        format!(
+                            "Unexpected \"{}\" block; Blocks are not allowed here.",
+                            b.ident.name
+                        ),
                     ))
                 }
             }
@@ -525,14 +563,22 @@ impl<'s> Scope<'s> {
     fn block_as_value(&self, block: &Block, vars: &Vars) -> Result<Value, Error> {
         let mut value = self.blocks_as_attrs(&block.body, vars)?;
         for label in block.labels.iter().rev() {
-            value = Value::Object(BTreeMap::from([(label.value.clone(), Value::Tuple(vec![value]))]));
+            value = Value::Object(BTreeMap::from([(
+                label.value.clone(),
+                Value::Tuple(vec![value]),
+            )]));
         }
         Ok(value)
     }
 
     /// Decodes an attribute into the JSON of `field`; `None` when the value
     /// is null (the field stays unset).
-    fn decode_attr(&self, field: &'static Field, expr: &Expr, vars: &Vars) -> Result<Option<Json>, Error> {
+    fn decode_attr(
+        &self,
+        field: &'static Field,
+        expr: &Expr,
+        vars: &Vars,
+    ) -> Result<Option<Json>, Error> {
         let value = self.eval(expr, vars)?;
         self.convert(&field.ty, value, expr)
     }
@@ -542,23 +588,37 @@ impl<'s> Scope<'s> {
         if value.is_null() {
             return Ok(None);
         }
-        let unsuitable = |why: &str| self.err(expr.span.start, format!("Unsuitable value type; Unsuitable value: {why}"));
-        let json = match ty.deref() {
-            Ty::Str => Json::String(value.to_str().ok_or_else(|| unsuitable("string required"))?),
+        let unsuitable = |why: &str| {
+            self.err(
+                expr.span.start,
+                format!("Unsuitable value type; Unsuitable value: {why}"),
+            )
+        };
+        let json = match ty.pointee() {
+            Ty::Str => Json::String(
+                value
+                    .to_str()
+                    .ok_or_else(|| unsuitable("string required"))?,
+            ),
             Ty::Bool => Json::Bool(value.to_bool().ok_or_else(|| unsuitable("bool required"))?),
             Ty::Float => value
                 .to_number()
                 .ok_or_else(|| unsuitable("number required"))?
                 .to_json(),
             Ty::Int | Ty::Uint | Ty::I8 | Ty::U8 => {
-                let n = value.to_number().ok_or_else(|| unsuitable("number required"))?;
-                Json::from(whole_number(ty.deref(), n).map_err(|why| unsuitable(&why))?)
+                let n = value
+                    .to_number()
+                    .ok_or_else(|| unsuitable("number required"))?;
+                Json::from(whole_number(ty.pointee(), n).map_err(|why| unsuitable(&why))?)
             }
             Ty::Duration => Json::from(self.duration(value, expr)?),
             Ty::Any => value.to_json(),
             Ty::Slice(elem) => {
                 let Value::Tuple(items) = value else {
-                    return Err(unsuitable(&format!("list of {} required", go_type_name(elem))));
+                    return Err(unsuitable(&format!(
+                        "list of {} required",
+                        go_type_name(elem)
+                    )));
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -568,7 +628,10 @@ impl<'s> Scope<'s> {
             }
             Ty::Map(elem) => {
                 let Value::Object(map) = value else {
-                    return Err(unsuitable(&format!("map of {} required", go_type_name(elem))));
+                    return Err(unsuitable(&format!(
+                        "map of {} required",
+                        go_type_name(elem)
+                    )));
                 };
                 let mut out = Map::new();
                 for (k, v) in map {
@@ -583,9 +646,11 @@ impl<'s> Scope<'s> {
 
     /// A `time.Duration`: a Go duration string or a number of nanoseconds.
     fn duration(&self, value: Value, expr: &Expr) -> Result<i64, Error> {
-        let unsuitable = |why: String| self.err(expr.span.start, format!("Unsuitable value type; {why}"));
+        let unsuitable =
+            |why: String| self.err(expr.span.start, format!("Unsuitable value type; {why}"));
         match value {
-            Value::String(s) => parse_go_duration(&s).map_err(|why| unsuitable(format!("Unsuitable duration value: {why}"))),
+            Value::String(s) => parse_go_duration(&s)
+                .map_err(|why| unsuitable(format!("Unsuitable duration value: {why}"))),
             Value::Number(n) => n
                 .as_i64()
                 .ok_or_else(|| unsuitable("Unsuitable value: value must be a whole number".into())),
@@ -598,7 +663,11 @@ impl<'s> Scope<'s> {
 
     /// `meta = { ... }` (or `env = {...}`): the attribute form of a map
     /// block; `None` when the body uses the block form or neither.
-    fn take_map_attribute(&self, content: &mut Content<'_>, name: &str) -> Result<Option<Json>, Error> {
+    fn take_map_attribute(
+        &self,
+        content: &mut Content<'_>,
+        name: &str,
+    ) -> Result<Option<Json>, Error> {
         let Some(attr) = content.take_attr(name) else {
             return Ok(None);
         };
@@ -617,7 +686,11 @@ impl<'s> Scope<'s> {
     }
 
     /// Removes the blocks of `kind` from `content`, allowing at most one.
-    fn take_single_block<'a>(&self, content: &mut Content<'a>, kind: &str) -> Result<Option<BlockRef<'a>>, Error> {
+    fn take_single_block<'a>(
+        &self,
+        content: &mut Content<'a>,
+        kind: &str,
+    ) -> Result<Option<BlockRef<'a>>, Error> {
         let mut blocks = take_blocks(content, kind);
         if blocks.len() > 1 {
             let refs: Vec<&BlockRef<'_>> = blocks.iter().collect();
@@ -631,7 +704,11 @@ impl<'s> Scope<'s> {
         let mut content = self.content(&block.body)?;
         let meta = self.take_map_attribute(&mut content, "meta")?;
         let vault = self.take_single_block(&mut content, "vault")?;
-        let scaling_start = content.blocks.iter().find(|b| b.kind == "scaling").map(|b| (b.span.start, b.body.clone()));
+        let scaling_start = content
+            .blocks
+            .iter()
+            .find(|b| b.kind == "scaling")
+            .map(|b| (b.span.start, b.body.clone()));
         let mut group = self.decode_content(&schema::TASK_GROUP, content)?;
         group.insert("Name".into(), Json::String(block.labels[0].0.clone()));
         if let Some(meta) = meta {
@@ -641,7 +718,9 @@ impl<'s> Scope<'s> {
             let vault = self.decode_struct(&schema::VAULT, &vault)?;
             normalize::inherit_vault(&mut group, vault);
         }
-        if let (Some(Json::Object(scaling)), Some((at, body))) = (group.get_mut("Scaling"), scaling_start) {
+        if let (Some(Json::Object(scaling)), Some((at, body))) =
+            (group.get_mut("Scaling"), scaling_start)
+        {
             self.check_group_scaling(scaling, at, &body)?;
         }
         Ok(group)
@@ -649,8 +728,17 @@ impl<'s> Scope<'s> {
 
     /// A group's `scaling` block: type `horizontal` unless said otherwise,
     /// and then `max` is required.
-    fn check_group_scaling(&self, scaling: &mut Map<String, Json>, at: u32, body: &BodyRef<'_>) -> Result<(), Error> {
-        let ty = scaling.get("Type").and_then(Json::as_str).unwrap_or("").to_owned();
+    fn check_group_scaling(
+        &self,
+        scaling: &mut Map<String, Json>,
+        at: u32,
+        body: &BodyRef<'_>,
+    ) -> Result<(), Error> {
+        let ty = scaling
+            .get("Type")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned();
         if ty.is_empty() {
             scaling.insert("Type".into(), Json::String("horizontal".into()));
         }
@@ -706,12 +794,10 @@ impl<'s> Scope<'s> {
             let policy_type = match label.as_str() {
                 "cpu" => "vertical_cpu",
                 "mem" => "vertical_mem",
-                _ => {
-                    return Err(self.err(
-                        label_span.start,
-                        "Invalid scaling policy name; scaling policy name must be \"cpu\" or \"mem\"",
-                    ))
-                }
+                _ => return Err(self.err(
+                    label_span.start,
+                    "Invalid scaling policy name; scaling policy name must be \"cpu\" or \"mem\"",
+                )),
             };
             if let Some((_, prev)) = seen.iter().find(|(l, _)| *l == label) {
                 return Err(self.err(
@@ -744,19 +830,51 @@ impl<'s> Scope<'s> {
 
     /// `constraint` and `affinity`: `attribute`/`operator`/`value` plus the
     /// shorthands (`version = "..."`, `distinct_hosts = true`...).
-    fn decode_constraint(&self, block: &BlockRef<'_>, affinity: bool) -> Result<Map<String, Json>, Error> {
+    fn decode_constraint(
+        &self,
+        block: &BlockRef<'_>,
+        affinity: bool,
+    ) -> Result<Map<String, Json>, Error> {
         expect_block_labels(self, block, &[])?;
         let content = self.content(&block.body)?;
         if let Some(b) = content.blocks.first() {
             return Err(self.err(
                 b.kind_span.start,
-                format!("Unsupported block type; Blocks of type \"{}\" are not expected here.", b.kind),
+                format!(
+                    "Unsupported block type; Blocks of type \"{}\" are not expected here.",
+                    b.kind
+                ),
             ));
         }
         let allowed: &[&str] = if affinity {
-            &["attribute", "value", "operator", "weight", "version", "semver", "regexp", "set_contains", "set_contains_all", "set_contains_any"]
+            &[
+                "attribute",
+                "value",
+                "operator",
+                "weight",
+                "version",
+                "semver",
+                "regexp",
+                "set_contains",
+                "set_contains_all",
+                "set_contains_any",
+            ]
         } else {
-            &["attribute", "value", "operator", "distinct_property", "distinct_hosts", "regexp", "version", "semver", "set_contains", "set_contains_all", "set_contains_any", "is_set", "is_not_set"]
+            &[
+                "attribute",
+                "value",
+                "operator",
+                "distinct_property",
+                "distinct_hosts",
+                "regexp",
+                "version",
+                "semver",
+                "set_contains",
+                "set_contains_all",
+                "set_contains_any",
+                "is_set",
+                "is_not_set",
+            ]
         };
         let mut values: BTreeMap<&str, Value> = BTreeMap::new();
         for a in &content.attrs {
@@ -764,7 +882,9 @@ impl<'s> Scope<'s> {
             let Some(key) = allowed.iter().find(|k| **k == name) else {
                 return Err(self.err(
                     a.attr.name.span.start,
-                    format!("Unsupported argument; An argument named \"{name}\" is not expected here."),
+                    format!(
+                        "Unsupported argument; An argument named \"{name}\" is not expected here."
+                    ),
                 ));
             };
             let value = self.eval(&a.attr.expr, &a.vars)?;
@@ -786,7 +906,14 @@ impl<'s> Scope<'s> {
         let mut rtarget = text("value");
         let mut operand = text("operator");
         let shorthands: &[&str] = if affinity {
-            &["version", "semver", "regexp", "set_contains_any", "set_contains_all", "set_contains"]
+            &[
+                "version",
+                "semver",
+                "regexp",
+                "set_contains_any",
+                "set_contains_all",
+                "set_contains",
+            ]
         } else {
             &["version", "semver", "regexp", "set_contains"]
         };
@@ -834,21 +961,12 @@ fn content_start(content: &Content<'_>) -> u32 {
         .unwrap_or(0)
 }
 
-fn go_type_name(ty: &Ty) -> &'static str {
-    match ty.deref_static() {
+fn go_type_name(ty: &'static Ty) -> &'static str {
+    match ty.pointee() {
         Ty::Str => "string",
         Ty::Bool => "bool",
         Ty::Int | Ty::Uint | Ty::I8 | Ty::U8 | Ty::Float | Ty::Duration => "number",
         _ => "any",
-    }
-}
-
-impl Ty {
-    fn deref_static(&self) -> &Ty {
-        match self {
-            Ty::Ptr(inner) => inner.deref_static(),
-            other => other,
-        }
     }
 }
 
@@ -862,7 +980,9 @@ fn whole_number(ty: &Ty, n: Number) -> Result<i64, String> {
     };
     match n.as_i64() {
         Some(i) if n.is_integer() && (min..=max).contains(&i) => Ok(i),
-        _ => Err(format!("value must be a whole number, between {min} and {max}")),
+        _ => Err(format!(
+            "value must be a whole number, between {min} and {max}"
+        )),
     }
 }
 
@@ -914,8 +1034,14 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
             other => return Err(format!("time: unknown unit {other:?} in duration {text:?}")),
         };
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-        let whole: i128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
-        exact = exact.checked_add(whole.checked_mul(scale).ok_or_else(invalid)?).ok_or_else(invalid)?;
+        let whole: i128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| invalid())?
+        };
+        exact = exact
+            .checked_add(whole.checked_mul(scale).ok_or_else(invalid)?)
+            .ok_or_else(invalid)?;
         if !frac.is_empty() {
             let f: f64 = format!("0.{frac}").parse().map_err(|_| invalid())?;
             total += f * scale as f64;
@@ -1000,7 +1126,9 @@ mod tests {
         assert_eq!(parse_go_duration("-2m"), Ok(-120_000_000_000));
         assert_eq!(parse_go_duration("0"), Ok(0));
         assert!(parse_go_duration("5").unwrap_err().contains("missing unit"));
-        assert!(parse_go_duration("5x").unwrap_err().contains("unknown unit"));
+        assert!(parse_go_duration("5x")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert!(parse_go_duration("").is_err());
         assert!(parse_go_duration("99999999999h").is_err());
     }

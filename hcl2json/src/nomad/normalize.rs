@@ -29,7 +29,10 @@ pub fn job(job: &mut Object, job_id: &str, job_vault: Option<Object>, top_tasks:
             .into_iter()
             .map(|task| {
                 let mut group = Object::new();
-                group.insert("Name".into(), task.get("Name").cloned().unwrap_or(Json::Null));
+                group.insert(
+                    "Name".into(),
+                    task.get("Name").cloned().unwrap_or(Json::Null),
+                );
                 group.insert("Tasks".into(), Json::Array(vec![Json::Object(task)]));
                 Json::Object(group)
             })
@@ -122,11 +125,19 @@ fn ports(networks: Option<&mut Json>) {
             .partition(|p| p.get("Value").and_then(Json::as_i64).unwrap_or(0) > 0);
         network.insert(
             "DynamicPorts".into(),
-            if dynamic.is_empty() { Json::Null } else { Json::Array(dynamic) },
+            if dynamic.is_empty() {
+                Json::Null
+            } else {
+                Json::Array(dynamic)
+            },
         );
         network.insert(
             "ReservedPorts".into(),
-            if reserved.is_empty() { Json::Null } else { Json::Array(reserved) },
+            if reserved.is_empty() {
+                Json::Null
+            } else {
+                Json::Array(reserved)
+            },
         );
     }
 }

@@ -95,9 +95,9 @@ impl Struct {
 
 impl Ty {
     /// The type behind any number of pointers.
-    pub fn deref(&'static self) -> &'static Ty {
+    pub fn pointee(&'static self) -> &'static Ty {
         match self {
-            Ty::Ptr(inner) => inner.deref(),
+            Ty::Ptr(inner) => inner.pointee(),
             other => other,
         }
     }

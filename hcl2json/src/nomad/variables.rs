@@ -84,18 +84,18 @@ impl<'a> TopLevel<'a> {
                     }
                     job = Some(block);
                 }
-                other => {
-                    return Err(Error::at(
-                        src,
-                        block.ident.span.start as usize,
-                        format!(
-                            "Unsupported block type; Blocks of type \"{other}\" are not expected here."
-                        ),
-                    ))
-                }
+                other => return Err(Error::at(
+                    src,
+                    block.ident.span.start as usize,
+                    format!(
+                        "Unsupported block type; Blocks of type \"{other}\" are not expected here."
+                    ),
+                )),
             }
         }
-        let job = job.ok_or_else(|| Error::at(src, src.len(), "Missing job block; A job block is required"))?;
+        let job = job.ok_or_else(|| {
+            Error::at(src, src.len(), "Missing job block; A job block is required")
+        })?;
         Ok(TopLevel {
             variable_blocks,
             variables_attrs,
@@ -350,7 +350,11 @@ fn declare_block<'a>(src: &str, block: &'a Block, name: &str) -> Result<Variable
     Ok(var)
 }
 
-fn read_validation<'a>(src: &str, block: &'a Block, var_name: &str) -> Result<Validation<'a>, Error> {
+fn read_validation<'a>(
+    src: &str,
+    block: &'a Block,
+    var_name: &str,
+) -> Result<Validation<'a>, Error> {
     let attrs = just_attributes(src, &block.body)?;
     let find = |name: &str| {
         attrs.iter().find(|a| a.name.name == name).ok_or_else(|| {
@@ -395,7 +399,9 @@ fn refers_to_var(expr: &Expr, name: &str) -> bool {
     let mut found = false;
     syntax::visit_exprs(expr, &mut |e| {
         if let syntax::ExprKind::GetAttr(target, attr) = &e.kind {
-            if matches!(&target.kind, syntax::ExprKind::Variable(v) if v.name == "var") && attr.name == name {
+            if matches!(&target.kind, syntax::ExprKind::Variable(v) if v.name == "var")
+                && attr.name == name
+            {
                 found = true;
             }
         }
@@ -403,7 +409,12 @@ fn refers_to_var(expr: &Expr, name: &str) -> bool {
     found
 }
 
-fn validate(src: &str, name: &str, value: &Value, validations: &[Validation<'_>]) -> Result<(), Error> {
+fn validate(
+    src: &str,
+    name: &str,
+    value: &Value,
+    validations: &[Validation<'_>],
+) -> Result<(), Error> {
     if validations.is_empty() {
         return Ok(());
     }
@@ -515,18 +526,20 @@ fn assign_from_file(vars: &mut BTreeMap<String, Variable<'_>>, path: &Path) -> R
 /// file whose first non-space character is `{` is JSON).
 fn var_file_values(text: &str) -> Result<Vec<(String, Value, usize)>, Error> {
     if text.trim_start_matches(' ').starts_with('{') {
-        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Error {
-                file: None,
-                pos: Some(crate::Pos {
-                    line: e.line(),
-                    column: e.column(),
-                }),
-                message: format!("Invalid JSON; {e}"),
-            }
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| Error {
+            file: None,
+            pos: Some(crate::Pos {
+                line: e.line(),
+                column: e.column(),
+            }),
+            message: format!("Invalid JSON; {e}"),
         })?;
         let serde_json::Value::Object(map) = json else {
-            return Err(Error::at(text, 0, "Invalid JSON; the root of a var file must be an object"));
+            return Err(Error::at(
+                text,
+                0,
+                "Invalid JSON; the root of a var file must be an object",
+            ));
         };
         return Ok(map
             .iter()
@@ -600,8 +613,6 @@ fn evaluate_locals(
 
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
