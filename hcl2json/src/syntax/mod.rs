@@ -1,12 +1,13 @@
 //! HCL2 native syntax: the tree and its parser.
 
 pub mod ast;
+mod lexer;
 pub mod parser;
 mod visit;
 
 pub use ast::*;
 pub use parser::parse_body;
-pub use visit::visit_exprs;
+pub use visit::{shift_spans, visit_exprs};
 
 use crate::error::{Error, Pos};
 
@@ -28,7 +29,7 @@ pub fn parse_expr(src: &str) -> Result<Expr, Error> {
     match body.items.as_slice() {
         [Item::Attribute(attr)] => {
             let mut expr = attr.expr.clone();
-            shift_spans(&mut expr);
+            shift_spans(&mut expr, PREFIX.len() as u32);
             Ok(expr)
         }
         _ => Err(Error {
@@ -37,12 +38,4 @@ pub fn parse_expr(src: &str) -> Result<Expr, Error> {
             message: "Invalid expression; Expected a single expression.".into(),
         }),
     }
-}
-
-/// Moves the top span of a parsed expression back over the `v=` prefix
-/// (nested spans are only used for errors, which [`parse_expr`] callers
-/// report against the raw text).
-fn shift_spans(expr: &mut Expr) {
-    expr.span.start = expr.span.start.saturating_sub(2);
-    expr.span.end = expr.span.end.saturating_sub(2);
 }

@@ -78,3 +78,110 @@ fn visit_template(t: &Template, f: &mut dyn FnMut(&Expr)) {
         }
     }
 }
+
+/// Moves every span of `expr` `by` bytes towards the start of the text
+/// (for an expression parsed behind a prefix).
+pub fn shift_spans(expr: &mut Expr, by: u32) {
+    fn span(s: &mut super::ast::Span, by: u32) {
+        s.start = s.start.saturating_sub(by);
+        s.end = s.end.saturating_sub(by);
+    }
+    fn template(t: &mut Template, by: u32) {
+        for part in &mut t.parts {
+            match part {
+                TemplatePart::Literal(_) => {}
+                TemplatePart::Interp { expr, span: s } => {
+                    span(s, by);
+                    shift_spans(expr, by);
+                }
+                TemplatePart::If {
+                    cond,
+                    then,
+                    otherwise,
+                    span: s,
+                } => {
+                    span(s, by);
+                    shift_spans(cond, by);
+                    template(then, by);
+                    template(otherwise, by);
+                }
+                TemplatePart::For {
+                    key_var,
+                    value_var,
+                    collection,
+                    body,
+                    span: s,
+                } => {
+                    span(s, by);
+                    if let Some(k) = key_var {
+                        span(&mut k.span, by);
+                    }
+                    span(&mut value_var.span, by);
+                    shift_spans(collection, by);
+                    template(body, by);
+                }
+            }
+        }
+    }
+    span(&mut expr.span, by);
+    match &mut expr.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => {}
+        ExprKind::Variable(ident) => span(&mut ident.span, by),
+        ExprKind::Template(t) => template(t, by),
+        ExprKind::Tuple(items) => items.iter_mut().for_each(|e| shift_spans(e, by)),
+        ExprKind::Object(items) => {
+            for item in items {
+                match &mut item.key {
+                    ObjectKey::Ident(ident) => span(&mut ident.span, by),
+                    ObjectKey::Expr(k) => shift_spans(k, by),
+                }
+                shift_spans(&mut item.value, by);
+            }
+        }
+        ExprKind::GetAttr(target, name) => {
+            shift_spans(target, by);
+            span(&mut name.span, by);
+        }
+        ExprKind::Index(target, key) => {
+            shift_spans(target, by);
+            shift_spans(key, by);
+        }
+        ExprKind::Splat(splat) => {
+            shift_spans(&mut splat.source, by);
+            for step in &mut splat.each {
+                match step {
+                    Traversal::Attr(ident) => span(&mut ident.span, by),
+                    Traversal::Index(e) => shift_spans(e, by),
+                }
+            }
+        }
+        ExprKind::Call(call) => {
+            span(&mut call.name.span, by);
+            call.args.iter_mut().for_each(|e| shift_spans(e, by));
+        }
+        ExprKind::Unary(_, e) | ExprKind::Parens(e) => shift_spans(e, by),
+        ExprKind::Binary(_, a, b) => {
+            shift_spans(a, by);
+            shift_spans(b, by);
+        }
+        ExprKind::Conditional(c) => {
+            shift_spans(&mut c.cond, by);
+            shift_spans(&mut c.then, by);
+            shift_spans(&mut c.otherwise, by);
+        }
+        ExprKind::For(f) => {
+            if let Some(k) = &mut f.key_var {
+                span(&mut k.span, by);
+            }
+            span(&mut f.value_var.span, by);
+            shift_spans(&mut f.collection, by);
+            if let Some(k) = &mut f.key {
+                shift_spans(k, by);
+            }
+            shift_spans(&mut f.value, by);
+            if let Some(c) = &mut f.cond {
+                shift_spans(c, by);
+            }
+        }
+    }
+}
