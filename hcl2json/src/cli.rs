@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use cli_common::{Error, Exit, Generate, HasGenerate};
 
-use crate::json_writer::JsonWriter;
-
 /// Convert HCL to JSON; with --nomad, a Nomad job file to the API JSON that
 /// `nomad job run -output` prints.
 #[derive(Debug, Parser)]
@@ -77,12 +75,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             .map(|v| parse_var(v))
             .collect::<Result<_, _>>()?;
         options.var_files = cli.var_files;
-        let job = options
-            .convert(&src, path.as_deref())
-            .map_err(|e| Error::bad_input(e.in_file(&name).to_string()))?;
-        let mut w = JsonWriter::new(pretty.then_some("    "), true, src.len() * 2);
-        w.json(&job);
-        w.into_bytes()
+        options
+            .convert_to_text(&src, path.as_deref(), pretty.then_some("    "))
+            .map_err(|e| Error::bad_input(e.in_file(&name).to_string()))?
     } else {
         crate::generic::to_json(&src, pretty)
             .map_err(|e| Error::bad_input(e.in_file(&name).to_string()))?

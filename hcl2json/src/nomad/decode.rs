@@ -3,7 +3,7 @@
 //! Decoding happens in two passes. The first reads the job file into
 //! "sparse" JSON objects that hold only what the file sets, so the special
 //! rules of Nomad's parser (defaults, shorthands, inheritance) can tell set
-//! from unset. The second, [`finalize`], lays every struct out the way Go
+//! from unset. The second, [`write_struct`], lays every struct out the way Go
 //! prints it: all fields in declaration order, unset ones as zero values or
 //! `null`.
 
@@ -18,6 +18,7 @@ use super::schema::{self, Field, Hcl, Struct, Ty};
 use super::variables::{duplicate_argument, expect_labels, TopLevel};
 use crate::error::{Error, Pos};
 use crate::eval::Context;
+use crate::json_writer::JsonWriter;
 use crate::syntax::{Attribute, Block, Body, Expr, ExprKind, Item, Span};
 use crate::value::{Number, Value};
 
@@ -94,7 +95,7 @@ impl<'a> Content<'a> {
 }
 
 /// Decodes the job block: the sparse job object, normalised and laid out.
-pub fn decode_job(scope: &Scope<'_>, top: &TopLevel<'_>) -> Result<Json, Error> {
+pub fn decode_job(scope: &Scope<'_>, top: &TopLevel<'_>) -> Result<Map<String, Json>, Error> {
     let block = top.job;
     let job_id = block.labels[0].value.clone();
     let body = BodyRef {
@@ -122,7 +123,7 @@ pub fn decode_job(scope: &Scope<'_>, top: &TopLevel<'_>) -> Result<Json, Error> 
         top_tasks.push(task);
     }
     normalize::job(&mut job, &job_id, job_vault, top_tasks);
-    Ok(finalize(&schema::JOB, job))
+    Ok(job)
 }
 
 fn take_blocks<'a>(content: &mut Content<'a>, kind: &str) -> Vec<BlockRef<'a>> {
@@ -1052,53 +1053,68 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
     i64::try_from(ns).map_err(|_| invalid())
 }
 
-/// Lays out a sparse struct the way Go prints it: every field in
+/// Writes a sparse struct the way Go prints it: every field in
 /// declaration order; unset fields as zero values (or `null` for pointers,
 /// slices and maps); `omitempty` fields left out when empty.
-pub fn finalize(st: &'static Struct, mut sparse: Map<String, Json>) -> Json {
-    let mut out = Map::with_capacity(st.fields.len());
+pub fn write_struct(st: &'static Struct, sparse: &Map<String, Json>, w: &mut JsonWriter) {
+    w.object_start();
     for field in st.fields {
-        let value = match sparse.remove(field.json) {
-            Some(v) => finalize_value(&field.ty, v),
-            None => zero(&field.ty),
-        };
-        if field.omit_empty && is_empty(&value) {
-            continue;
+        match sparse.get(field.json) {
+            Some(v) if field.omit_empty && is_empty(v) => {}
+            Some(v) => {
+                w.key(field.json);
+                write_value(&field.ty, v, w);
+            }
+            None if field.omit_empty && is_zero_empty(&field.ty) => {}
+            None => {
+                w.key(field.json);
+                write_zero(&field.ty, w);
+            }
         }
-        out.insert(field.json.to_owned(), value);
     }
-    Json::Object(out)
+    w.end_object();
 }
 
-fn finalize_value(ty: &'static Ty, value: Json) -> Json {
+fn write_value(ty: &'static Ty, value: &Json, w: &mut JsonWriter) {
     match (ty, value) {
-        (Ty::Ptr(inner), v) => finalize_value(inner, v),
-        (Ty::Struct(st), Json::Object(map)) => finalize(st, map),
+        (Ty::Ptr(inner), v) => write_value(inner, v, w),
+        (Ty::Struct(st), Json::Object(map)) => write_struct(st, map, w),
         (Ty::Slice(elem), Json::Array(items)) => {
-            Json::Array(items.into_iter().map(|v| finalize_value(elem, v)).collect())
+            w.array_start();
+            for item in items {
+                write_value(elem, item, w);
+            }
+            w.end_array();
         }
         (Ty::Map(elem), Json::Object(map)) => {
-            let mut entries: Vec<(String, Json)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Json::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, finalize_value(elem, v)))
-                    .collect(),
-            )
+            // Go prints map keys sorted.
+            let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            w.object_start();
+            for (k, v) in entries {
+                w.key(k);
+                write_value(elem, v, w);
+            }
+            w.end_object();
         }
-        (_, v) => v,
+        (_, v) => w.json(v),
     }
 }
 
-fn zero(ty: &'static Ty) -> Json {
+fn write_zero(ty: &'static Ty, w: &mut JsonWriter) {
     match ty {
-        Ty::Str => Json::String(String::new()),
-        Ty::Int | Ty::Uint | Ty::I8 | Ty::U8 | Ty::Float | Ty::Duration => Json::from(0),
-        Ty::Bool => Json::Bool(false),
-        Ty::Struct(st) => finalize(st, Map::new()),
-        Ty::Any | Ty::Bytes | Ty::Ptr(_) | Ty::Slice(_) | Ty::Map(_) => Json::Null,
+        Ty::Str => w.string(""),
+        Ty::Int | Ty::Uint | Ty::I8 | Ty::U8 | Ty::Float | Ty::Duration => w.raw("0"),
+        Ty::Bool => w.raw("false"),
+        Ty::Struct(st) => write_struct(st, &Map::new(), w),
+        Ty::Any | Ty::Bytes | Ty::Ptr(_) | Ty::Slice(_) | Ty::Map(_) => w.raw("null"),
     }
+}
+
+/// Whether the zero value of `ty` is one `omitempty` leaves out (all but
+/// structs).
+fn is_zero_empty(ty: &Ty) -> bool {
+    !matches!(ty, Ty::Struct(_))
 }
 
 fn is_empty(value: &Json) -> bool {
@@ -1108,8 +1124,7 @@ fn is_empty(value: &Json) -> bool {
         Json::Number(n) => n.as_f64() == Some(0.0),
         Json::String(s) => s.is_empty(),
         Json::Array(a) => a.is_empty(),
-        // Go's omitempty never omits a struct; only maps can be empty here.
-        Json::Object(_) => false,
+        Json::Object(o) => o.is_empty(),
     }
 }
 

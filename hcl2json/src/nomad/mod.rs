@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use crate::error::Error;
+use crate::json_writer::JsonWriter;
 use crate::syntax;
 
 /// How to convert a job file.
@@ -53,15 +54,35 @@ impl Options {
     /// Converts the job file `src` (read from `path`, which sets the folder
     /// file functions start from) to `{"Job": {...}}`.
     pub fn convert(&self, src: &str, path: Option<&Path>) -> Result<Json, Error> {
+        let text = self.convert_to_text(src, path, None)?;
+        serde_json::from_slice(&text).map_err(|e| Error::general(format!("internal: {e}")))
+    }
+
+    /// Like [`Options::convert`], but straight to JSON text, indented with
+    /// `indent` (`None`: compact), with Go's string escapes, as `nomad job
+    /// run -output` prints it. This is the fast path of the CLI.
+    pub fn convert_to_text(
+        &self,
+        src: &str,
+        path: Option<&Path>,
+        indent: Option<&'static str>,
+    ) -> Result<Vec<u8>, Error> {
         let base_dir = path
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let body = syntax::parse_body(src)?;
         let top = variables::TopLevel::read(src, &body)?;
-        let vars = variables::resolve(src, &top, self)?;
+        let vars = variables::resolve(src, &top, self, &base_dir)?;
         let scope = decode::Scope::new(src, base_dir, vars);
         let job = decode::decode_job(&scope, &top)?;
-        Ok(serde_json::json!({ "Job": job }))
+        let mut w = JsonWriter::new(indent, true, src.len() * 2);
+        w.object_start();
+        w.key("Job");
+        decode::write_struct(&schema::JOB, &job, &mut w);
+        w.end_object();
+        // The tree is dropped on return; for very large jobs the caller
+        // (a process about to exit) may prefer not to wait for that.
+        Ok(w.into_bytes())
     }
 }

@@ -84,13 +84,15 @@ impl<'a> TopLevel<'a> {
                     }
                     job = Some(block);
                 }
-                other => return Err(Error::at(
-                    src,
-                    block.ident.span.start as usize,
-                    format!(
+                other => {
+                    return Err(Error::at(
+                        src,
+                        block.ident.span.start as usize,
+                        format!(
                         "Unsupported block type; Blocks of type \"{other}\" are not expected here."
                     ),
-                )),
+                    ))
+                }
             }
         }
         let job = job.ok_or_else(|| {
@@ -200,6 +202,7 @@ pub fn resolve(
     src: &str,
     top: &TopLevel<'_>,
     options: &Options,
+    base_dir: &Path,
 ) -> Result<BTreeMap<String, Value>, Error> {
     let mut vars = declare(src, top)?;
     assign_from_env(&mut vars, &options.env)?;
@@ -232,7 +235,7 @@ pub fn resolve(
     let mut root = BTreeMap::new();
     root.insert("var".to_owned(), Value::Object(values));
     root.insert("local".to_owned(), Value::Object(BTreeMap::new()));
-    evaluate_locals(src, &top.locals, &mut root)?;
+    evaluate_locals(src, &top.locals, &mut root, base_dir)?;
     Ok(root)
 }
 
@@ -575,6 +578,7 @@ fn evaluate_locals(
     src: &str,
     locals: &[&Attribute],
     root: &mut BTreeMap<String, Value>,
+    base_dir: &Path,
 ) -> Result<(), Error> {
     let mut pending: Vec<&Attribute> = locals.to_vec();
     while !pending.is_empty() {
@@ -586,6 +590,7 @@ fn evaluate_locals(
                 vars: Some(root),
                 functions: true,
                 keep_unknown: true,
+                base_dir: base_dir.to_path_buf(),
                 ..Context::constant(src)
             };
             match ctx.eval(&attr.expr) {
