@@ -506,7 +506,7 @@ impl DateCursor<'_> {
     }
 
     fn fraction(&mut self) {
-        if let Some(after) = self.rest.strip_prefix('.') {
+        if let Some(after) = self.rest.strip_prefix(['.', ',']) {
             let n = after.bytes().take_while(u8::is_ascii_digit).count();
             if n > 0 {
                 self.rest = &after[n..];
@@ -1036,6 +1036,10 @@ mod tests {
         assert_eq!(
             decode("2001-12-14 21:59:43.10"),
             Ok(s("2001-12-14T21:59:43Z"))
+        );
+        assert_eq!(
+            decode("2001-1-4T1:2:3,5+00:00"),
+            Ok(s("2001-01-04T01:02:03Z"))
         );
         assert_eq!(decode("2001-02-30"), Ok(s("2001-02-30")));
         assert_eq!(decode("!!str 12"), Ok(s("12")));
