@@ -93,7 +93,7 @@ fn read_input(file: Option<&Path>) -> Result<(String, Option<PathBuf>), Error> {
             let bytes = std::fs::read(p)
                 .map_err(|e| Error::bad_input(format!("{}: cannot read: {e}", p.display())))?;
             let text = String::from_utf8(bytes)
-                .map_err(|e| Error::bad_input(format!("{}: {}", p.display(), utf8_error(&e))))?;
+                .map_err(|e| Error::bad_input(format!("{}:{}", p.display(), utf8_error(&e))))?;
             Ok((text, Some(p.to_path_buf())))
         }
     }
@@ -105,7 +105,7 @@ fn read_stdin() -> Result<(String, Option<PathBuf>), Error> {
         .read_to_end(&mut bytes)
         .map_err(|e| Error::bad_input(format!("<stdin>: cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
-        .map_err(|e| Error::bad_input(format!("<stdin>: {}", utf8_error(&e))))?;
+        .map_err(|e| Error::bad_input(format!("<stdin>:{}", utf8_error(&e))))?;
     Ok((text, None))
 }
 

@@ -219,13 +219,12 @@ fn typed_variables_from_the_environment() {
     assert_eq!(job["TaskGroups"][0]["Count"], 2);
 }
 
-/// `file()` with a relative path. Nomad's documentation of `file`: "Relative
-/// paths will be resolved based on the CLI's current working directory"
-/// (`nomad job run` parses with `Path: filepath.Base(jobfile)`, so the base
-/// folder is `.`). The job sits in `jobs/`, next to an `x.txt` that must not
-/// be read; the working directory has the `x.txt` that must.
+/// `file()` with a relative path reads next to the job file, not in the
+/// working directory (a deliberate difference from the `nomad` CLI, which
+/// resolves from its working directory). The job sits in `jobs/` next to an
+/// `x.txt` that must be read; the working directory has one that must not.
 #[test]
-fn file_function_reads_relative_to_the_working_directory() {
+fn file_function_reads_relative_to_the_job_files_folder() {
     let dir = tempfile::tempdir().expect("temp dir");
     let job = write(
         dir.path(),
@@ -239,7 +238,10 @@ fn file_function_reads_relative_to_the_working_directory() {
         .args(["--nomad", "--compact"])
         .arg(&job);
     let job = job_of(&stdout_of(cmd));
-    assert_eq!(job["Meta"]["content"], "in the working directory\n");
+    // Issue 2 asks for paths relative to the job file, so a job reads the
+    // same files wherever it is converted from (the `nomad` CLI itself
+    // resolves them from its working directory).
+    assert_eq!(job["Meta"]["content"], "next to the job\n");
 }
 
 /// An absolute path reads that file wherever the job and the working

@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 
 use super::normalize;
 use super::schema::{self, Field, Hcl, Struct, Ty};
-use super::variables::{duplicate_argument, expect_labels, TopLevel};
+use super::variables::{duplicate_argument, expect_labels, next_token, TopLevel};
 use crate::error::{Error, Pos};
 use crate::eval::Context;
 use crate::json_writer::JsonWriter;
@@ -94,10 +94,11 @@ impl<'a> Content<'a> {
     }
 }
 
-/// Decodes the job block: the sparse job object, normalised and laid out.
-pub fn decode_job(scope: &Scope<'_>, top: &TopLevel<'_>) -> Result<Map<String, Json>, Error> {
+/// Decodes the job block and writes it as `nomad job run -output` prints
+/// it. Groups are decoded, normalised and written one at a time, so a job
+/// of thousands of groups never holds them all in decoded form.
+pub fn write_job(scope: &Scope<'_>, top: &TopLevel<'_>, w: &mut JsonWriter) -> Result<(), Error> {
     let block = top.job;
-    let job_id = block.labels[0].value.clone();
     let body = BodyRef {
         body: &block.body,
         vars: scope.root.clone(),
@@ -105,25 +106,49 @@ pub fn decode_job(scope: &Scope<'_>, top: &TopLevel<'_>) -> Result<Map<String, J
     let mut content = scope.content(&body)?;
     let meta = scope.take_map_attribute(&mut content, "meta")?;
     let vault = scope.take_single_block(&mut content, "vault")?;
-    let tasks: Vec<BlockRef<'_>> = take_blocks(&mut content, "task");
+    let tasks = take_blocks(&mut content, "task");
+    let groups = take_blocks(&mut content, "group");
 
     let mut job = scope.decode_content(&schema::JOB, content)?;
     if let Some(meta) = meta {
         job.insert("Meta".into(), meta);
     }
+    normalize::job_fields(&mut job, &block.labels[0].value);
     let job_vault = match vault {
-        Some(b) => Some(scope.decode_struct(&schema::VAULT, &b)?),
+        Some(b) => {
+            let mut v = scope.decode_struct(&schema::VAULT, &b)?;
+            normalize::vault(&mut v);
+            Some(v)
+        }
         None => None,
     };
-    let mut top_tasks = Vec::new();
+    let mut task_groups = Vec::with_capacity(tasks.len());
     for t in &tasks {
         expect_block_labels(scope, t, &["name"])?;
-        let mut task = scope.decode_task(t)?;
-        task.insert("Name".into(), Json::String(t.labels[0].0.clone()));
-        top_tasks.push(task);
+        task_groups.push(normalize::task_as_group(scope.decode_task(t)?));
     }
-    normalize::job(&mut job, &job_id, job_vault, top_tasks);
-    Ok(job)
+
+    w.object_start();
+    for field in schema::JOB.fields {
+        if field.json != "TaskGroups" || (task_groups.is_empty() && groups.is_empty()) {
+            write_field(field, &job, w);
+            continue;
+        }
+        w.key(field.json);
+        w.array_start();
+        for mut group in task_groups.drain(..) {
+            normalize::group(&mut group, job_vault.as_ref());
+            write_struct(&schema::TASK_GROUP, &group, w);
+        }
+        for b in &groups {
+            let mut group = scope.decode_struct(&schema::TASK_GROUP, b)?;
+            normalize::group(&mut group, job_vault.as_ref());
+            write_struct(&schema::TASK_GROUP, &group, w);
+        }
+        w.end_array();
+    }
+    w.end_object();
+    Ok(())
 }
 
 fn take_blocks<'a>(content: &mut Content<'a>, kind: &str) -> Vec<BlockRef<'a>> {
@@ -153,8 +178,12 @@ fn expect_block_labels(
         return Err(scope.err(span.start, format!("Extraneous label for {kind}; {detail}")));
     }
     if block.labels.len() < names.len() {
+        let after = block
+            .labels
+            .last()
+            .map_or(block.kind_span.end, |(_, s)| s.end);
         return Err(scope.err(
-            block.kind_span.end,
+            next_token(scope.src, after as usize) as u32,
             format!(
                 "Missing {} for {kind}; All {kind} blocks must have {} labels ({}).",
                 names[block.labels.len()],
@@ -1059,20 +1088,26 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
 pub fn write_struct(st: &'static Struct, sparse: &Map<String, Json>, w: &mut JsonWriter) {
     w.object_start();
     for field in st.fields {
-        match sparse.get(field.json) {
-            Some(v) if field.omit_empty && is_empty(v) => {}
-            Some(v) => {
-                w.key(field.json);
-                write_value(&field.ty, v, w);
-            }
-            None if field.omit_empty && is_zero_empty(&field.ty) => {}
-            None => {
-                w.key(field.json);
-                write_zero(&field.ty, w);
-            }
-        }
+        write_field(field, sparse, w);
     }
     w.end_object();
+}
+
+/// Writes one field of a sparse struct (or nothing, for an empty
+/// `omitempty` field).
+fn write_field(field: &'static Field, sparse: &Map<String, Json>, w: &mut JsonWriter) {
+    match sparse.get(field.json) {
+        Some(v) if field.omit_empty && is_empty(v) => {}
+        Some(v) => {
+            w.key(field.json);
+            write_value(&field.ty, v, w);
+        }
+        None if field.omit_empty && is_zero_empty(&field.ty) => {}
+        None => {
+            w.key(field.json);
+            write_zero(&field.ty, w);
+        }
+    }
 }
 
 fn write_value(ty: &'static Ty, value: &Json, w: &mut JsonWriter) {

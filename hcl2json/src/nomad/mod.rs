@@ -75,14 +75,11 @@ impl Options {
         let top = variables::TopLevel::read(src, &body)?;
         let vars = variables::resolve(src, &top, self, &base_dir)?;
         let scope = decode::Scope::new(src, base_dir, vars);
-        let job = decode::decode_job(&scope, &top)?;
         let mut w = JsonWriter::new(indent, true, src.len() * 2);
         w.object_start();
         w.key("Job");
-        decode::write_struct(&schema::JOB, &job, &mut w);
+        decode::write_job(&scope, &top, &mut w)?;
         w.end_object();
-        // The tree is dropped on return; for very large jobs the caller
-        // (a process about to exit) may prefer not to wait for that.
         Ok(w.into_bytes())
     }
 }

@@ -7,8 +7,9 @@ use serde_json::{Map, Value as Json};
 
 type Object = Map<String, Json>;
 
-/// Normalises the sparse job object.
-pub fn job(job: &mut Object, job_id: &str, job_vault: Option<Object>, top_tasks: Vec<Object>) {
+/// Normalises the job's own fields: name and ID default to the label, a
+/// `cron` spec makes the periodic spec type `cron`.
+pub fn job_fields(job: &mut Object, job_id: &str) {
     for key in ["Name", "ID"] {
         if !job.contains_key(key) {
             job.insert(key.into(), Json::String(job_id.into()));
@@ -19,45 +20,36 @@ pub fn job(job: &mut Object, job_id: &str, job_vault: Option<Object>, top_tasks:
             periodic.insert("SpecType".into(), Json::String("cron".into()));
         }
     }
-    let job_vault = job_vault.map(|mut v| {
-        vault(&mut v);
-        v
-    });
+}
 
-    if !top_tasks.is_empty() {
-        let mut groups: Vec<Json> = top_tasks
-            .into_iter()
-            .map(|task| {
-                let mut group = Object::new();
-                group.insert(
-                    "Name".into(),
-                    task.get("Name").cloned().unwrap_or(Json::Null),
-                );
-                group.insert("Tasks".into(), Json::Array(vec![Json::Object(task)]));
-                Json::Object(group)
-            })
-            .collect();
-        if let Some(Json::Array(existing)) = job.remove("TaskGroups") {
-            groups.extend(existing);
+/// A task written at the top level of a job becomes a group of its own name.
+pub fn task_as_group(task: Object) -> Object {
+    let mut group = Object::new();
+    group.insert(
+        "Name".into(),
+        task.get("Name").cloned().unwrap_or(Json::Null),
+    );
+    group.insert("Tasks".into(), Json::Array(vec![Json::Object(task)]));
+    group
+}
+
+/// Normalises a group: dynamic ports with a static value become reserved,
+/// templates and vault get their defaults, tasks without `vault` take the
+/// job's (`job_vault`, already normalised).
+pub fn group(group: &mut Object, job_vault: Option<&Object>) {
+    ports(group.get_mut("Networks"));
+    for task in objects_mut(group.get_mut("Tasks")) {
+        if let Some(Json::Object(resources)) = task.get_mut("Resources") {
+            ports(resources.get_mut("Networks"));
         }
-        job.insert("TaskGroups".into(), Json::Array(groups));
-    }
-
-    for group in objects_mut(job.get_mut("TaskGroups")) {
-        ports(group.get_mut("Networks"));
-        for task in objects_mut(group.get_mut("Tasks")) {
-            if let Some(Json::Object(resources)) = task.get_mut("Resources") {
-                ports(resources.get_mut("Networks"));
-            }
-            for template in objects_mut(task.get_mut("Templates")) {
-                self::template(template);
-            }
-            match task.get_mut("Vault") {
-                Some(Json::Object(v)) => vault(v),
-                _ => {
-                    if let Some(v) = &job_vault {
-                        task.insert("Vault".into(), Json::Object(v.clone()));
-                    }
+        for template in objects_mut(task.get_mut("Templates")) {
+            self::template(template);
+        }
+        match task.get_mut("Vault") {
+            Some(Json::Object(v)) => vault(v),
+            _ => {
+                if let Some(v) = job_vault {
+                    task.insert("Vault".into(), Json::Object(v.clone()));
                 }
             }
         }
@@ -90,7 +82,8 @@ fn set_default(object: &mut Object, key: &str, value: Json) {
     }
 }
 
-fn vault(v: &mut Object) {
+/// The defaults of a `vault` block.
+pub fn vault(v: &mut Object) {
     set_default(v, "Env", Json::Bool(true));
     set_default(v, "DisableFile", Json::Bool(false));
     set_default(v, "ChangeMode", Json::String("restart".into()));

@@ -127,9 +127,13 @@ pub fn expect_labels(src: &str, block: &Block, names: &[&str]) -> Result<(), Err
         ));
     }
     if block.labels.len() < names.len() {
+        let after = block
+            .labels
+            .last()
+            .map_or(block.ident.span.end, |l| l.span.end);
         return Err(Error::at(
             src,
-            block.ident.span.end as usize,
+            next_token(src, after as usize),
             format!(
                 "Missing {} for {kind}; All {kind} blocks must have {} labels ({}).",
                 names[block.labels.len()],
@@ -139,6 +143,13 @@ pub fn expect_labels(src: &str, block: &Block, names: &[&str]) -> Result<(), Err
         ));
     }
     Ok(())
+}
+
+/// The offset of the first character after `from` that is not white space
+/// (where HCL reports a missing label: the opening brace).
+pub fn next_token(src: &str, from: usize) -> usize {
+    let rest = src.get(from..).unwrap_or_default();
+    from + (rest.len() - rest.trim_start().len())
 }
 
 /// The attributes of a body that may hold only attributes (no blocks, no
