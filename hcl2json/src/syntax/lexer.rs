@@ -243,20 +243,15 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips a `#` or `//` comment. The comment stands for the newline that
-    /// ends it (returned as a newline token); one that ends the file without
-    /// a newline is just skipped.
+    /// ends it: it is returned as a newline token covering the comment, as
+    /// HCL does. One that ends the file without a newline is just skipped.
     fn line_comment(&mut self, start: usize) -> Option<Token> {
         match find_byte(self.bytes, start, b'\n') {
             Some(nl) => {
-                let nl_start = if nl > start && self.byte(nl - 1) == Some(b'\r') {
-                    nl - 1
-                } else {
-                    nl
-                };
                 self.pos = nl + 1;
                 Some(Token {
                     kind: Tok::Newline,
-                    start: nl_start,
+                    start,
                     end: nl + 1,
                 })
             }
@@ -469,7 +464,17 @@ pub(crate) fn quoted_piece(bytes: &[u8], at: usize) -> Piece {
 pub(crate) fn heredoc_piece(bytes: &[u8], at: usize) -> Piece {
     match bytes.get(at) {
         None => Piece::Eof,
-        Some(b'$' | b'%') => sequence_piece(bytes, at),
+        Some(b'$' | b'%') => match sequence_piece(bytes, at) {
+            // HCL's scanner keeps a lone `$` or `%` together with the one
+            // ASCII character after it when a newline follows that
+            // character; it matters to which text a `${~` on the next line
+            // strips.
+            Piece::Text { .. } if ends_line_after_one_char(bytes, at + 1) => Piece::Text {
+                end: at + 2,
+                escapes: false,
+            },
+            piece => piece,
+        },
         Some(_) => {
             let mut i = at;
             while let Some(&b) = bytes.get(i) {
@@ -493,6 +498,17 @@ pub(crate) fn heredoc_piece(bytes: &[u8], at: usize) -> Piece {
                 escapes: false,
             }
         }
+    }
+}
+
+/// Whether the byte at `at` is an ASCII character other than `\n` followed
+/// by a newline.
+fn ends_line_after_one_char(bytes: &[u8], at: usize) -> bool {
+    let one = bytes.get(at).is_some_and(|&b| b.is_ascii() && b != b'\n');
+    one && match bytes.get(at + 1) {
+        Some(b'\n') => true,
+        Some(b'\r') => bytes.get(at + 2) == Some(&b'\n'),
+        _ => false,
     }
 }
 

@@ -57,6 +57,8 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     /// The next token, when it has been looked at but not consumed.
     peeked: Option<Token>,
+    /// The first invalid character met, as a token.
+    invalid: Option<Token>,
     /// Inside parentheses, brackets and template sequences newlines mean
     /// nothing, and the lookahead skips them.
     skip_newlines: bool,
@@ -134,6 +136,7 @@ impl<'a> Parser<'a> {
             bytes: src.as_bytes(),
             lexer: Lexer::new(src),
             peeked: None,
+            invalid: None,
             skip_newlines: false,
             depth: 0,
             scratch: Scratch::default(),
@@ -145,27 +148,34 @@ impl<'a> Parser<'a> {
     /// The next token, without consuming it (newlines are skipped, and
     /// dropped, in the modes that ignore them).
     #[inline]
-    fn peek(&mut self) -> PResult<Token> {
+    fn peek(&mut self) -> Token {
         match self.peeked {
-            Some(tok) if tok.kind != Tok::Newline || !self.skip_newlines => Ok(tok),
+            Some(tok) if tok.kind != Tok::Newline || !self.skip_newlines => tok,
             _ => self.lex_next(),
         }
     }
 
     /// Reads the next meaningful token into the lookahead.
+    ///
+    /// An invalid character comes out as a token that no rule accepts, so
+    /// the parser fails right there; [`Parser::error`] then reports the
+    /// character rather than what the parser expected instead.
     #[inline(never)]
-    fn lex_next(&mut self) -> PResult<Token> {
+    fn lex_next(&mut self) -> Token {
         loop {
-            let tok = match self.peeked {
+            let tok = match self.peeked.take() {
                 Some(tok) => tok,
                 None => self.lexer.next_token(),
             };
-            self.peeked = Some(tok);
             match tok.kind {
-                Tok::Newline if self.skip_newlines => self.peeked = None,
-                Tok::Invalid | Tok::OpenComment => return Err(Box::new(self.lexer.error_for(tok))),
-                _ => return Ok(tok),
+                Tok::Newline if self.skip_newlines => continue,
+                Tok::Invalid | Tok::OpenComment if self.invalid.is_none() => {
+                    self.invalid = Some(tok);
+                }
+                _ => {}
             }
+            self.peeked = Some(tok);
+            return tok;
         }
     }
 
@@ -175,10 +185,10 @@ impl<'a> Parser<'a> {
     }
 
     /// Consumes and returns the next token.
-    fn next(&mut self) -> PResult<Token> {
-        let tok = self.peek()?;
+    fn next(&mut self) -> Token {
+        let tok = self.peek();
         self.bump();
-        Ok(tok)
+        tok
     }
 
     /// Sets whether newlines are skipped, returning the previous setting.
@@ -201,9 +211,15 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The error at byte `at`, unless an invalid character was met: the
+    /// parser stops right after reading one, and the character is the
+    /// problem to report.
     #[cold]
     #[inline(never)]
     fn error(&self, at: usize, message: impl Into<String>) -> Box<Error> {
+        if let Some(bad) = self.invalid {
+            return Box::new(self.lexer.error_for(bad));
+        }
         Box::new(Error::at(self.src, at, message))
     }
 
@@ -215,6 +231,7 @@ impl<'a> Parser<'a> {
     /// How a token is named in "found ..." messages.
     fn describe(&self, tok: Token) -> String {
         match tok.kind {
+            Tok::Newline if self.text(tok).starts_with(['#', '/']) => "a comment".to_owned(),
             Tok::Newline => "a newline".to_owned(),
             Tok::Eof => "the end of the file".to_owned(),
             _ => format!("\"{}\"", self.text(tok)),
@@ -247,7 +264,7 @@ impl<'a> Parser<'a> {
     fn parse_body_items(&mut self, open_brace: Option<Token>) -> PResult<(Vec<Item>, usize)> {
         let base = self.scratch.items.len();
         let end = loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             match tok.kind {
                 Tok::Newline => self.bump(),
                 Tok::Ident => {
@@ -289,7 +306,7 @@ impl<'a> Parser<'a> {
     /// Parses an attribute or a block, starting at its name.
     fn parse_item(&mut self, name: Token) -> PResult<Item> {
         self.bump();
-        let next = self.peek()?;
+        let next = self.peek();
         match next.kind {
             Tok::Assign => Ok(Item::Attribute(self.parse_attribute(name, false)?)),
             Tok::OQuote | Tok::LBrace | Tok::Ident => Ok(Item::Block(self.parse_block(name)?)),
@@ -306,7 +323,7 @@ impl<'a> Parser<'a> {
         self.bump(); // the `=`
         let expr = self.parse_expr()?;
         if !one_line {
-            let end = self.peek()?;
+            let end = self.peek();
             match end.kind {
                 Tok::Newline => self.bump(),
                 Tok::Eof => {}
@@ -332,13 +349,13 @@ impl<'a> Parser<'a> {
     fn parse_block(&mut self, ident: Token) -> PResult<Block> {
         self.enter(ident.start)?;
         let labels = self.parse_labels()?;
-        let open = self.next()?; // the `{`, checked by parse_labels
-        let next = self.peek()?;
+        let open = self.next(); // the `{`, checked by parse_labels
+        let next = self.peek();
         let (items, end) = match next.kind {
             Tok::Newline | Tok::Eof | Tok::RBrace => self.parse_body_items(Some(open))?,
             _ => self.parse_one_line_body(open, next)?,
         };
-        let eol = self.peek()?;
+        let eol = self.peek();
         match eol.kind {
             Tok::Newline => self.bump(),
             Tok::Eof => {}
@@ -363,7 +380,7 @@ impl<'a> Parser<'a> {
     fn parse_labels(&mut self) -> PResult<Vec<Label>> {
         let base = self.scratch.labels.len();
         loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             let label = match tok.kind {
                 Tok::LBrace => break,
                 Tok::OQuote => {
@@ -405,7 +422,7 @@ impl<'a> Parser<'a> {
             ));
         }
         self.bump();
-        let next = self.peek()?;
+        let next = self.peek();
         match next.kind {
             Tok::Assign => {}
             Tok::OQuote | Tok::LBrace | Tok::Ident => {
@@ -423,7 +440,7 @@ impl<'a> Parser<'a> {
             )),
         }
         let attr = self.parse_attribute(name, true)?;
-        let close = self.peek()?;
+        let close = self.peek();
         match close.kind {
             Tok::RBrace => self.bump(),
             Tok::Eof => return Err(self.unclosed_block(open)),
@@ -509,36 +526,46 @@ impl<'a> Parser<'a> {
     // ----- Expressions --------------------------------------------------
 
     /// Parses a whole expression: a conditional or anything tighter.
+    ///
+    /// The functions on the path of recursion are kept small (node building
+    /// and messages live in helpers) so that each level of nesting costs
+    /// little stack.
     fn parse_expr(&mut self) -> PResult<Expr> {
-        let first = self.peek()?;
-        self.enter(first.start)?;
-        let cond = self.parse_binary()?;
-        let expr = if self.peek()?.kind == Tok::Question {
-            self.bump();
-            let then = self.parse_expr()?;
-            let colon = self.peek()?;
-            if colon.kind != Tok::Colon {
-                return Err(self.error(
-                    colon.start,
-                    "Missing false expression in conditional: The conditional operator (...?...:...) requires a false expression, delimited by a colon.",
-                ));
-            }
-            self.bump();
-            let otherwise = self.parse_expr()?;
-            let span = join(cond.span, otherwise.span);
-            Expr {
-                kind: ExprKind::Conditional(Box::new(Conditional {
-                    cond,
-                    then,
-                    otherwise,
-                })),
-                span,
-            }
-        } else {
-            cond
-        };
+        let start = self.peek().start;
+        self.enter(start)?;
+        let mut expr = self.parse_binary()?;
+        if self.peek().kind == Tok::Question {
+            expr = self.parse_conditional(expr)?;
+        }
         self.leave();
         Ok(expr)
+    }
+
+    /// Parses `? then : otherwise` after a condition. Both branches are
+    /// whole expressions, so `a ? b : c ? d : e` nests to the right.
+    fn parse_conditional(&mut self, cond: Expr) -> PResult<Expr> {
+        self.bump(); // the `?`
+        let then = self.parse_expr()?;
+        self.expect(Tok::Colon, Msg::MissingFalse)?;
+        let otherwise = self.parse_expr()?;
+        Ok(conditional(cond, then, otherwise))
+    }
+
+    /// Consumes the next token if it is of `kind`, or fails with `msg` at it.
+    fn expect(&mut self, kind: Tok, msg: Msg) -> PResult<Token> {
+        let tok = self.peek();
+        if tok.kind != kind {
+            return Err(self.fail(tok.start, msg));
+        }
+        self.bump();
+        Ok(tok)
+    }
+
+    /// The error `msg` at byte `at`.
+    #[cold]
+    #[inline(never)]
+    fn fail(&self, at: usize, msg: Msg) -> Box<Error> {
+        self.error(at, msg.text())
     }
 
     /// Parses a chain of binary operations with an explicit operator stack
@@ -546,7 +573,7 @@ impl<'a> Parser<'a> {
     /// precedence associate to the left.
     fn parse_binary(&mut self) -> PResult<Expr> {
         let first = self.parse_unary()?;
-        let Some((op, _)) = binary_op(self.peek()?.kind) else {
+        let Some((op, _)) = binary_op(self.peek().kind) else {
             return Ok(first);
         };
         let expr_base = self.scratch.exprs.len();
@@ -567,7 +594,7 @@ impl<'a> Parser<'a> {
             self.scratch.ops.push(op);
             let rhs = self.parse_unary()?;
             self.scratch.exprs.push(rhs);
-            next_op = binary_op(self.peek()?.kind).map(|(op, _)| op);
+            next_op = binary_op(self.peek().kind).map(|(op, _)| op);
         }
         while self.scratch.ops.len() > op_base {
             self.reduce_binary();
@@ -597,7 +624,7 @@ impl<'a> Parser<'a> {
     /// unary operator is a term with its traversals, so `-a.b` is `-(a.b)`
     /// and `-1 + 2` is `(-1) + 2`.
     fn parse_unary(&mut self) -> PResult<Expr> {
-        let tok = self.peek()?;
+        let tok = self.peek();
         let op = match tok.kind {
             Tok::Minus => UnaryOp::Neg,
             Tok::Bang => UnaryOp::Not,
@@ -617,7 +644,7 @@ impl<'a> Parser<'a> {
     fn parse_postfix(&mut self) -> PResult<Expr> {
         let mut expr = self.parse_term()?;
         loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             expr = match tok.kind {
                 Tok::Dot => {
                     self.bump();
@@ -634,7 +661,7 @@ impl<'a> Parser<'a> {
 
     /// Parses what follows a `.` applied to `source`.
     fn parse_after_dot(&mut self, source: Expr) -> PResult<Expr> {
-        let tok = self.next()?;
+        let tok = self.next();
         match tok.kind {
             Tok::Ident => {
                 let span = Span::new(source.span.start as usize, tok.end);
@@ -688,9 +715,9 @@ impl<'a> Parser<'a> {
     fn parse_attr_splat(&mut self, source: Expr, star: Token) -> PResult<Expr> {
         let base = self.scratch.steps.len();
         let mut end = star.end;
-        while self.peek()?.kind == Tok::Dot {
+        while self.peek().kind == Tok::Dot {
             self.bump();
-            let tok = self.next()?;
+            let tok = self.next();
             let step = match tok.kind {
                 Tok::Ident => Traversal::Attr(self.ident(tok)),
                 Tok::Number => Traversal::Index(self.legacy_index(tok, true)?),
@@ -720,9 +747,9 @@ impl<'a> Parser<'a> {
     /// Parses what follows a `[` applied to `source`: `*]` (a full splat)
     /// or an index key and its `]`.
     fn parse_after_bracket(&mut self, source: Expr) -> PResult<Expr> {
-        if self.peek()?.kind == Tok::Star {
+        if self.peek().kind == Tok::Star {
             self.bump();
-            let close = self.next()?;
+            let close = self.next();
             if close.kind != Tok::RBrack {
                 return Err(self.error(
                     close.start,
@@ -744,7 +771,7 @@ impl<'a> Parser<'a> {
     fn parse_index_key(&mut self) -> PResult<(Expr, usize)> {
         let saved = self.set_skip_newlines(true);
         let key = self.parse_expr()?;
-        let close = self.peek()?;
+        let close = self.peek();
         if close.kind != Tok::RBrack {
             return Err(self.error(
                 close.start,
@@ -762,11 +789,11 @@ impl<'a> Parser<'a> {
         let base = self.scratch.steps.len();
         let mut end = marker_end;
         loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             let step = match tok.kind {
                 Tok::Dot => {
                     self.bump();
-                    let tok = self.next()?;
+                    let tok = self.next();
                     end = tok.end;
                     match tok.kind {
                         Tok::Ident => Traversal::Attr(self.ident(tok)),
@@ -777,7 +804,7 @@ impl<'a> Parser<'a> {
                 }
                 Tok::LBrack => {
                     self.bump();
-                    let star = self.peek()?;
+                    let star = self.peek();
                     if star.kind == Tok::Star {
                         return Err(self.nested_splat(star.start));
                     }
@@ -805,7 +832,7 @@ impl<'a> Parser<'a> {
     /// Parses a term: a literal, a variable, a call, a template, a
     /// collection, a `for` expression or a parenthesized expression.
     fn parse_term(&mut self) -> PResult<Expr> {
-        let tok = self.next()?;
+        let tok = self.next();
         match tok.kind {
             Tok::Ident => self.parse_ident_term(tok),
             Tok::Number => self.number_literal(tok),
@@ -831,7 +858,7 @@ impl<'a> Parser<'a> {
     /// A term that starts with an identifier: a call, a keyword literal or a
     /// variable.
     fn parse_ident_term(&mut self, tok: Token) -> PResult<Expr> {
-        let next = self.peek()?;
+        let next = self.peek();
         if matches!(next.kind, Tok::LParen | Tok::DoubleColon) {
             return self.parse_call(tok);
         }
@@ -875,7 +902,7 @@ impl<'a> Parser<'a> {
     fn parse_parens(&mut self, open: Token) -> PResult<Expr> {
         let saved = self.set_skip_newlines(true);
         let inner = self.parse_expr()?;
-        let close = self.peek()?;
+        let close = self.peek();
         if close.kind != Tok::RParen {
             return Err(self.error(
                 close.start,
@@ -893,89 +920,68 @@ impl<'a> Parser<'a> {
     /// Parses a function call after its name: `name(args)` or
     /// `provider::ns::name(args)`, whose name keeps its `::` separators.
     fn parse_call(&mut self, first: Token) -> PResult<Expr> {
-        let mut name = self.text(first).to_owned();
-        let mut name_end = first.end;
-        let mut open = self.next()?;
-        while open.kind == Tok::DoubleColon {
-            let part = self.next()?;
-            if part.kind != Tok::Ident {
-                return Err(self.error(
-                    part.start,
-                    "Missing function name: Function scope resolution symbol :: must be followed by a function name in this scope.",
-                ));
-            }
-            name.push_str("::");
-            name.push_str(self.text(part));
-            name_end = part.end;
-            open = self.next()?;
-        }
-        if open.kind != Tok::LParen {
-            return Err(self.error(
-                open.start,
-                "Missing open parenthesis: Function selector must be followed by an open parenthesis to begin the function call.",
-            ));
-        }
+        let name = self.parse_call_name(first)?;
         let saved = self.set_skip_newlines(true);
         let base = self.scratch.exprs.len();
         let mut expand_final = false;
         let close = loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             if tok.kind == Tok::RParen {
                 self.bump();
                 break tok;
             }
             let arg = self.parse_expr()?;
             self.scratch.exprs.push(arg);
-            let sep = self.next()?;
+            let sep = self.next();
             match sep.kind {
                 Tok::RParen => break sep,
-                Tok::Comma => {
-                    let tok = self.peek()?;
-                    if tok.kind == Tok::RParen {
-                        self.bump();
-                        break tok;
-                    }
-                }
+                Tok::Comma if self.peek().kind == Tok::RParen => break self.next(),
+                Tok::Comma => {}
                 Tok::Ellipsis => {
                     expand_final = true;
-                    let close = self.next()?;
+                    let close = self.next();
                     if close.kind != Tok::RParen {
-                        return Err(self.error(
-                            sep.start,
-                            "Missing closing parenthesis: An expanded function argument (with ...) must be immediately followed by closing parentheses.",
-                        ));
+                        return Err(self.fail(sep.start, Msg::ExpandNotLast));
                     }
                     break close;
                 }
-                Tok::Eof => return Err(self.error(
-                    first.start,
-                    "Unterminated function call: There is no closing parenthesis for this function call before the end of the file. This may be caused by incorrect parenthesis nesting elsewhere in this file.",
-                )),
-                _ => return Err(self.error(
-                    sep.start,
-                    "Missing argument separator: A comma is required to separate each function argument from the next.",
-                )),
+                Tok::Eof => return Err(self.fail(first.start, Msg::UnterminatedCall)),
+                _ => return Err(self.fail(sep.start, Msg::MissingArgSeparator)),
             }
         };
         self.skip_newlines = saved;
         let args = take(&mut self.scratch.exprs, base);
-        Ok(Expr {
-            kind: ExprKind::Call(Box::new(Call {
-                name: Ident {
-                    name,
-                    span: Span::new(first.start, name_end),
-                },
-                args,
-                expand_final,
-            })),
-            span: Span::new(first.start, close.end),
+        Ok(call(name, args, expand_final, close.end))
+    }
+
+    /// Reads a function's name, with its namespaces, and the `(` after it.
+    fn parse_call_name(&mut self, first: Token) -> PResult<Ident> {
+        let mut name = self.text(first).to_owned();
+        let mut name_end = first.end;
+        let mut open = self.next();
+        while open.kind == Tok::DoubleColon {
+            let part = self.next();
+            if part.kind != Tok::Ident {
+                return Err(self.fail(part.start, Msg::MissingFunctionName));
+            }
+            name.push_str("::");
+            name.push_str(self.text(part));
+            name_end = part.end;
+            open = self.next();
+        }
+        if open.kind != Tok::LParen {
+            return Err(self.fail(open.start, Msg::MissingOpenParen));
+        }
+        Ok(Ident {
+            name,
+            span: Span::new(first.start, name_end),
         })
     }
 
     /// Parses a tuple `[a, b]` or a `[for ...]` after the `[`.
     fn parse_tuple(&mut self, open: Token) -> PResult<Expr> {
         let saved = self.set_skip_newlines(true);
-        let first = self.peek()?;
+        let first = self.peek();
         if self.is_keyword(first, "for") {
             let expr = self.parse_for(open, false)?;
             self.skip_newlines = saved;
@@ -983,14 +989,14 @@ impl<'a> Parser<'a> {
         }
         let base = self.scratch.exprs.len();
         let close = loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             if tok.kind == Tok::RBrack {
                 self.bump();
                 break tok;
             }
             let item = self.parse_expr()?;
             self.scratch.exprs.push(item);
-            let sep = self.peek()?;
+            let sep = self.peek();
             match sep.kind {
                 Tok::RBrack => {
                     self.bump();
@@ -1019,7 +1025,7 @@ impl<'a> Parser<'a> {
     /// Items are separated by commas or newlines.
     fn parse_object(&mut self, open: Token) -> PResult<Expr> {
         let saved = self.set_skip_newlines(true);
-        let first = self.peek()?;
+        let first = self.peek();
         if self.is_keyword(first, "for") {
             let expr = self.parse_for(open, true)?;
             self.skip_newlines = saved;
@@ -1028,7 +1034,7 @@ impl<'a> Parser<'a> {
         self.skip_newlines = false;
         let base = self.scratch.object_items.len();
         let close = loop {
-            let tok = self.peek()?;
+            let tok = self.peek();
             match tok.kind {
                 Tok::Newline => {
                     self.bump();
@@ -1042,7 +1048,7 @@ impl<'a> Parser<'a> {
             }
             let item = self.parse_object_item(open, tok)?;
             self.scratch.object_items.push(item);
-            let sep = self.peek()?;
+            let sep = self.peek();
             match sep.kind {
                 Tok::RBrace => {
                     self.bump();
@@ -1075,7 +1081,7 @@ impl<'a> Parser<'a> {
     /// (or keyword) not in parentheses names the key literally.
     fn parse_object_item(&mut self, open: Token, first: Token) -> PResult<ObjectItem> {
         let key = self.parse_expr()?;
-        let sep = self.peek()?;
+        let sep = self.peek();
         match sep.kind {
             Tok::Assign | Tok::Colon => self.bump(),
             Tok::Newline | Tok::Comma => return Err(self.error(
@@ -1110,99 +1116,97 @@ impl<'a> Parser<'a> {
     /// skipped) to its closing bracket or brace.
     fn parse_for(&mut self, open: Token, object: bool) -> PResult<Expr> {
         self.bump(); // `for`
-        let first = self.next()?;
-        if first.kind != Tok::Ident {
-            return Err(self.error(
-                first.start,
-                "Invalid 'for' expression: For expression requires variable name after 'for'.",
-            ));
-        }
-        let (key_var, value_var) = if self.peek()?.kind == Tok::Comma {
-            self.bump();
-            let second = self.next()?;
-            if second.kind != Tok::Ident {
-                return Err(self.error(
-                    second.start,
-                    "Invalid 'for' expression: For expression requires value variable name after comma.",
-                ));
-            }
-            (Some(self.ident(first)), self.ident(second))
-        } else {
-            (None, self.ident(first))
-        };
-        let kw = self.next()?;
-        if !self.is_keyword(kw, "in") {
-            return Err(self.error(
-                kw.start,
-                "Invalid 'for' expression: For expression requires the 'in' keyword after its name declarations.",
-            ));
-        }
+        let (key_var, value_var) = self.parse_for_names(false)?;
         let collection = self.parse_expr()?;
-        let colon = self.next()?;
-        if colon.kind != Tok::Colon {
-            return Err(self.error(
-                colon.start,
-                "Invalid 'for' expression: For expression requires a colon after the collection expression.",
-            ));
-        }
-        let mut value = self.parse_expr()?;
-        let mut key = None;
-        if self.peek()?.kind == Tok::FatArrow {
-            self.bump();
-            key = Some(std::mem::replace(&mut value, self.parse_expr()?));
-        }
-        let ellipsis = self.peek()?;
-        let group = ellipsis.kind == Tok::Ellipsis;
-        if group {
-            self.bump();
-        }
-        let mut cond = None;
-        let tok = self.peek()?;
-        if self.is_keyword(tok, "if") {
-            self.bump();
-            cond = Some(self.parse_expr()?);
-        }
-        let close = self.next()?;
+        self.expect(Tok::Colon, Msg::ForColon)?;
+        let (key, value, group) = self.parse_for_results()?;
+        let cond = self.parse_for_cond()?;
+        let close = self.next();
         let close_kind = if object { Tok::RBrace } else { Tok::RBrack };
         if close.kind != close_kind {
-            return Err(self.error(
-                close.start,
-                "Invalid 'for' expression: Extra characters after the end of the 'for' expression.",
-            ));
+            return Err(self.fail(close.start, Msg::ForExtra));
         }
-        match (&key, object) {
-            (Some(key), false) => {
-                return Err(self.error(
-                    key.span.start as usize,
-                    "Invalid 'for' expression: Key expression is not valid when building a tuple.",
-                ))
-            }
-            (None, true) => {
-                return Err(self.error(
-                    value.span.start as usize,
-                    "Invalid 'for' expression: Key expression is required when building an object.",
-                ))
-            }
-            _ => {}
-        }
-        if group && !object {
-            return Err(self.error(
-                ellipsis.start,
-                "Invalid 'for' expression: Grouping ellipsis (...) cannot be used when building a tuple.",
-            ));
-        }
-        Ok(Expr {
-            kind: ExprKind::For(Box::new(ForExpr {
+        self.check_for(object, key.as_ref(), &value, group)?;
+        Ok(for_expr(
+            ForExpr {
                 key_var,
                 value_var,
                 collection,
                 key,
                 value,
-                group,
+                group: group.is_some(),
                 cond,
-            })),
-            span: Span::new(open.start, close.end),
-        })
+            },
+            open.start,
+            close.end,
+        ))
+    }
+
+    /// Reads `k, v in` or `v in` after `for` (of an expression, or of a
+    /// template directive), returning the key and value variables.
+    fn parse_for_names(&mut self, directive: bool) -> PResult<(Option<Ident>, Ident)> {
+        let (no_name, no_value, no_in) = if directive {
+            (Msg::ForDirName, Msg::ForDirValueName, Msg::ForDirIn)
+        } else {
+            (Msg::ForName, Msg::ForValueName, Msg::ForIn)
+        };
+        let first = self.expect(Tok::Ident, no_name)?;
+        let names = if self.peek().kind == Tok::Comma {
+            self.bump();
+            let second = self.expect(Tok::Ident, no_value)?;
+            (Some(self.ident(first)), self.ident(second))
+        } else {
+            (None, self.ident(first))
+        };
+        let kw = self.next();
+        if !self.is_keyword(kw, "in") {
+            return Err(self.fail(kw.start, no_in));
+        }
+        Ok(names)
+    }
+
+    /// Reads `value` or `key => value`, and a grouping `...` (whose offset
+    /// is returned), after the colon of a `for` expression.
+    fn parse_for_results(&mut self) -> PResult<(Option<Expr>, Expr, Option<usize>)> {
+        let mut value = self.parse_expr()?;
+        let mut key = None;
+        if self.peek().kind == Tok::FatArrow {
+            self.bump();
+            key = Some(std::mem::replace(&mut value, self.parse_expr()?));
+        }
+        let ellipsis = self.peek();
+        let group = (ellipsis.kind == Tok::Ellipsis).then_some(ellipsis.start);
+        if group.is_some() {
+            self.bump();
+        }
+        Ok((key, value, group))
+    }
+
+    /// Reads the `if cond` filter of a `for` expression, if there is one.
+    fn parse_for_cond(&mut self) -> PResult<Option<Expr>> {
+        let tok = self.peek();
+        if !self.is_keyword(tok, "if") {
+            return Ok(None);
+        }
+        self.bump();
+        Ok(Some(self.parse_expr()?))
+    }
+
+    /// Checks that a key and a grouping `...` appear only in object `for`s,
+    /// and that those have a key.
+    fn check_for(
+        &self,
+        object: bool,
+        key: Option<&Expr>,
+        value: &Expr,
+        group: Option<usize>,
+    ) -> PResult<()> {
+        match (key, object, group) {
+            (Some(key), false, _) => Err(self.fail(key.span.start as usize, Msg::ForTupleKey)),
+            (None, true, _) => Err(self.fail(value.span.start as usize, Msg::ForObjectKey)),
+            (_, false, Some(at)) => Err(self.fail(at, Msg::ForTupleGroup)),
+            _ => Ok(()),
+        }
     }
 
     // ----- Templates ----------------------------------------------------
@@ -1377,7 +1381,7 @@ impl<'a> Parser<'a> {
         self.peeked = None;
         let saved = self.set_skip_newlines(true);
         let expr = self.parse_expr()?;
-        let close = self.peek()?;
+        let close = self.peek();
         let strip_after = match close.kind {
             Tok::RBrace => false,
             Tok::TildeRBrace => true,
@@ -1429,104 +1433,72 @@ impl<'a> Parser<'a> {
         self.lexer.pos = opener_end;
         self.peeked = None;
         let saved = self.set_skip_newlines(true);
-        let kw = self.next()?;
-        if kw.kind != Tok::Ident {
-            return Err(self.error(
-                kw.start,
-                "Invalid template directive: A template directive keyword (\"if\", \"for\", etc) is expected at the beginning of a %{ sequence.",
-            ));
-        }
-        let keyword = self.text(kw);
-        let token = match keyword {
-            "if" => TmplToken::If {
-                cond: self.parse_expr()?,
-                start,
-            },
-            "for" => self.parse_for_directive(start)?,
-            "else" => TmplToken::Else { start },
-            "endif" => TmplToken::EndIf { start, end: 0 },
-            "endfor" => TmplToken::EndFor { start, end: 0 },
-            other => {
-                let suggestion = ["if", "for", "else", "endif", "endfor"]
-                    .into_iter()
-                    .find(|s| levenshtein(other, s) < 3)
-                    .map(|s| format!(" Did you mean \"{s}\"?"))
-                    .unwrap_or_default();
-                return Err(self.error(
-                    kw.start,
-                    format!(
-                        "Invalid template control keyword: \"{other}\" is not a valid template control keyword.{suggestion}"
-                    ),
-                ));
-            }
-        };
-        let close = self.peek()?;
+        let kw = self.next();
+        let token = self.parse_directive(kw, start)?;
+        let close = self.peek();
         let strip_after = match close.kind {
             Tok::RBrace => false,
             Tok::TildeRBrace => true,
-            _ => {
-                return Err(self.error(
-                    close.start,
-                    format!(
-                        "Extra characters in {keyword} marker: Expected a closing brace to end the sequence, but found extra characters."
-                    ),
-                ))
-            }
+            _ => return Err(self.directive_extra(kw, close)),
         };
         self.bump();
         self.skip_newlines = saved;
         scan.ltrim_next = strip_after;
-        let token = match token {
-            TmplToken::EndIf { start, .. } => TmplToken::EndIf {
-                start,
-                end: close.end,
-            },
-            TmplToken::EndFor { start, .. } => TmplToken::EndFor {
-                start,
-                end: close.end,
-            },
-            other => other,
-        };
-        self.scratch.pieces.push(token);
+        self.scratch.pieces.push(token.ending_at(close.end));
         Ok(close.end)
     }
 
-    /// Parses `k, v in coll` of a `%{ for }` directive.
-    fn parse_for_directive(&mut self, start: usize) -> PResult<TmplToken> {
-        let first = self.next()?;
-        if first.kind != Tok::Ident {
-            return Err(self.error(
-                first.start,
-                "Invalid 'for' directive: For directive requires variable name after 'for'.",
-            ));
+    /// Parses what follows the keyword of a directive.
+    fn parse_directive(&mut self, kw: Token, start: usize) -> PResult<TmplToken> {
+        if kw.kind != Tok::Ident {
+            return Err(self.fail(kw.start, Msg::DirectiveKeyword));
         }
-        let (key_var, value_var) = if self.peek()?.kind == Tok::Comma {
-            self.bump();
-            let second = self.next()?;
-            if second.kind != Tok::Ident {
-                return Err(self.error(
-                    second.start,
-                    "Invalid 'for' directive: For directive requires value variable name after comma.",
-                ));
+        Ok(match self.text(kw) {
+            "if" => TmplToken::If {
+                cond: self.parse_expr()?,
+                start,
+            },
+            "for" => {
+                let (key_var, value_var) = self.parse_for_names(true)?;
+                TmplToken::For {
+                    key_var,
+                    value_var,
+                    collection: self.parse_expr()?,
+                    start,
+                }
             }
-            (Some(self.ident(first)), self.ident(second))
-        } else {
-            (None, self.ident(first))
-        };
-        let kw = self.next()?;
-        if !self.is_keyword(kw, "in") {
-            return Err(self.error(
-                kw.start,
-                "Invalid 'for' directive: For directive requires 'in' keyword after names.",
-            ));
-        }
-        let collection = self.parse_expr()?;
-        Ok(TmplToken::For {
-            key_var,
-            value_var,
-            collection,
-            start,
+            "else" => TmplToken::Else { start },
+            "endif" => TmplToken::EndIf { start, end: 0 },
+            "endfor" => TmplToken::EndFor { start, end: 0 },
+            _ => return Err(self.unknown_directive(kw)),
         })
+    }
+
+    #[cold]
+    fn unknown_directive(&self, kw: Token) -> Box<Error> {
+        let given = self.text(kw);
+        let suggestion = ["if", "for", "else", "endif", "endfor"]
+            .into_iter()
+            .find(|s| levenshtein(given, s) < 3)
+            .map(|s| format!(" Did you mean \"{s}\"?"))
+            .unwrap_or_default();
+        self.error(
+            kw.start,
+            format!(
+                "Invalid template control keyword: \"{given}\" is not a valid template control keyword.{suggestion}"
+            ),
+        )
+    }
+
+    #[cold]
+    fn directive_extra(&self, kw: Token, close: Token) -> Box<Error> {
+        self.error(
+            close.start,
+            format!(
+                "Extra characters in {} marker: Expected a closing brace to end the sequence, but found extra characters.",
+                self.text(kw)
+            ),
+        )
     }
 
     /// Turns the scanned pieces of a template into its tree: applies the
@@ -1573,22 +1545,7 @@ impl<'a> Parser<'a> {
                     value_var,
                     collection,
                     start,
-                } => {
-                    self.enter(start)?;
-                    let (body, closer) = self.build_template(idx)?;
-                    let end = match closer {
-                        Some(Closer::EndFor { end, .. }) => end,
-                        other => return Err(self.unbalanced_for(start, other)),
-                    };
-                    self.leave();
-                    TemplatePart::For {
-                        key_var,
-                        value_var,
-                        collection,
-                        body,
-                        span: Span::new(start, end),
-                    }
-                }
+                } => self.build_for(key_var, value_var, collection, start, idx)?,
                 TmplToken::Else { start, .. } => break Some(Closer::Else { start }),
                 TmplToken::EndIf { start, end } => break Some(Closer::EndIf { start, end }),
                 TmplToken::EndFor { start, end } => break Some(Closer::EndFor { start, end }),
@@ -1630,6 +1587,32 @@ impl<'a> Parser<'a> {
             cond,
             then,
             otherwise,
+            span: Span::new(start, end),
+        })
+    }
+
+    /// Builds `%{ for }` from its header, with its body from the pieces at
+    /// `idx` up to its `endfor`.
+    fn build_for(
+        &mut self,
+        key_var: Option<Ident>,
+        value_var: Ident,
+        collection: Expr,
+        start: usize,
+        idx: &mut usize,
+    ) -> PResult<TemplatePart> {
+        self.enter(start)?;
+        let (body, closer) = self.build_template(idx)?;
+        let end = match closer {
+            Some(Closer::EndFor { end, .. }) => end,
+            other => return Err(self.unbalanced_for(start, other)),
+        };
+        self.leave();
+        Ok(TemplatePart::For {
+            key_var,
+            value_var,
+            collection,
+            body,
             span: Span::new(start, end),
         })
     }
@@ -1697,6 +1680,97 @@ impl<'a> Parser<'a> {
         }
         *idx = end;
         TemplatePart::Literal(out)
+    }
+}
+
+impl TmplToken {
+    /// The token with the end of its directive set, for closing directives.
+    fn ending_at(self, end: usize) -> TmplToken {
+        match self {
+            TmplToken::EndIf { start, .. } => TmplToken::EndIf { start, end },
+            TmplToken::EndFor { start, .. } => TmplToken::EndFor { start, end },
+            other => other,
+        }
+    }
+}
+
+fn conditional(cond: Expr, then: Expr, otherwise: Expr) -> Expr {
+    let span = join(cond.span, otherwise.span);
+    Expr {
+        kind: ExprKind::Conditional(Box::new(Conditional {
+            cond,
+            then,
+            otherwise,
+        })),
+        span,
+    }
+}
+
+fn call(name: Ident, args: Vec<Expr>, expand_final: bool, end: usize) -> Expr {
+    let span = Span::new(name.span.start as usize, end);
+    Expr {
+        kind: ExprKind::Call(Box::new(Call {
+            name,
+            args,
+            expand_final,
+        })),
+        span,
+    }
+}
+
+fn for_expr(expr: ForExpr, start: usize, end: usize) -> Expr {
+    Expr {
+        kind: ExprKind::For(Box::new(expr)),
+        span: Span::new(start, end),
+    }
+}
+
+/// Fixed error messages, kept out of the parsing functions so that their
+/// stack frames stay small.
+#[derive(Debug, Clone, Copy)]
+enum Msg {
+    MissingFalse,
+    ExpandNotLast,
+    UnterminatedCall,
+    MissingArgSeparator,
+    MissingFunctionName,
+    MissingOpenParen,
+    ForName,
+    ForValueName,
+    ForIn,
+    ForColon,
+    ForExtra,
+    ForTupleKey,
+    ForObjectKey,
+    ForTupleGroup,
+    ForDirName,
+    ForDirValueName,
+    ForDirIn,
+    DirectiveKeyword,
+}
+
+impl Msg {
+    fn text(self) -> &'static str {
+        match self {
+            Msg::MissingFalse => "Missing false expression in conditional: The conditional operator (...?...:...) requires a false expression, delimited by a colon.",
+            Msg::ExpandNotLast => "Missing closing parenthesis: An expanded function argument (with ...) must be immediately followed by closing parentheses.",
+            Msg::UnterminatedCall => "Unterminated function call: There is no closing parenthesis for this function call before the end of the file. This may be caused by incorrect parenthesis nesting elsewhere in this file.",
+            Msg::MissingArgSeparator => "Missing argument separator: A comma is required to separate each function argument from the next.",
+            Msg::MissingFunctionName => "Missing function name: Function scope resolution symbol :: must be followed by a function name in this scope.",
+            Msg::MissingOpenParen => "Missing open parenthesis: Function selector must be followed by an open parenthesis to begin the function call.",
+            Msg::ForName => "Invalid 'for' expression: For expression requires variable name after 'for'.",
+            Msg::ForValueName => "Invalid 'for' expression: For expression requires value variable name after comma.",
+            Msg::ForIn => "Invalid 'for' expression: For expression requires the 'in' keyword after its name declarations.",
+            Msg::ForColon => "Invalid 'for' expression: For expression requires a colon after the collection expression.",
+            Msg::ForExtra => "Invalid 'for' expression: Extra characters after the end of the 'for' expression.",
+            Msg::ForTupleKey => "Invalid 'for' expression: Key expression is not valid when building a tuple.",
+            Msg::ForObjectKey => "Invalid 'for' expression: Key expression is required when building an object.",
+            Msg::ForTupleGroup => "Invalid 'for' expression: Grouping ellipsis (...) cannot be used when building a tuple.",
+            Msg::ForDirName => "Invalid 'for' directive: For directive requires variable name after 'for'.",
+            Msg::ForDirValueName => "Invalid 'for' directive: For directive requires value variable name after comma.",
+            Msg::ForDirIn => "Invalid 'for' directive: For directive requires 'in' keyword after names.",
+            Msg::DirectiveKeyword => "Invalid template directive: A template directive keyword (\"if\", \"for\", etc) is expected at the beginning of a %{ sequence.",
+        }
     }
 }
 
@@ -2005,4 +2079,1145 @@ fn levenshtein(a: &str, b: &str) -> usize {
         }
     }
     row.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::visit_exprs;
+
+    // ----- Helpers ------------------------------------------------------
+
+    /// A compact, span-free rendering of a body, to state expected trees.
+    fn show_body(body: &Body) -> String {
+        let items: Vec<String> = body.items.iter().map(show_item).collect();
+        format!("(body{})", prefixed(&items))
+    }
+
+    fn show_item(item: &Item) -> String {
+        match item {
+            Item::Attribute(a) => format!("(attr {} {})", a.name.name, show(&a.expr)),
+            Item::Block(b) => {
+                let labels: Vec<String> =
+                    b.labels.iter().map(|l| format!("{:?}", l.value)).collect();
+                format!(
+                    "(block {} [{}] {})",
+                    b.ident.name,
+                    labels.join(" "),
+                    show_body(&b.body)
+                )
+            }
+        }
+    }
+
+    fn prefixed(parts: &[String]) -> String {
+        parts.iter().map(|p| format!(" {p}")).collect()
+    }
+
+    fn show_template(t: &Template) -> String {
+        let parts: Vec<String> = t
+            .parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Literal(s) => format!("{s:?}"),
+                TemplatePart::Interp { expr, .. } => format!("${{{}}}", show(expr)),
+                TemplatePart::If {
+                    cond,
+                    then,
+                    otherwise,
+                    ..
+                } => format!(
+                    "(if {} {} {})",
+                    show(cond),
+                    show_template(then),
+                    show_template(otherwise)
+                ),
+                TemplatePart::For {
+                    key_var,
+                    value_var,
+                    collection,
+                    body,
+                    ..
+                } => format!(
+                    "(for {} {} {} {})",
+                    key_var.as_ref().map_or("_", |k| k.name.as_str()),
+                    value_var.name,
+                    show(collection),
+                    show_template(body)
+                ),
+            })
+            .collect();
+        format!("(tmpl{})", prefixed(&parts))
+    }
+
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Null => "null".into(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Number(Number::Int(i)) => i.to_string(),
+            ExprKind::Number(Number::Float(f)) => format!("{f:?}"),
+            ExprKind::Template(t) => show_template(t),
+            ExprKind::Tuple(items) => {
+                let items: Vec<String> = items.iter().map(show).collect();
+                format!("[{}]", items.join(" "))
+            }
+            ExprKind::Object(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|it| {
+                        let key = match &it.key {
+                            ObjectKey::Ident(i) => i.name.clone(),
+                            ObjectKey::Expr(k) => format!("<{}>", show(k)),
+                        };
+                        format!("{key}={}", show(&it.value))
+                    })
+                    .collect();
+                format!("{{{}}}", items.join(" "))
+            }
+            ExprKind::Variable(i) => i.name.clone(),
+            ExprKind::GetAttr(src, name) => format!("{}.{}", show(src), name.name),
+            ExprKind::Index(src, key) => format!("{}[{}]", show(src), show(key)),
+            ExprKind::Splat(s) => {
+                let steps: String = s
+                    .each
+                    .iter()
+                    .map(|t| match t {
+                        Traversal::Attr(i) => format!(".{}", i.name),
+                        Traversal::Index(k) => format!("[{}]", show(k)),
+                    })
+                    .collect();
+                let marker = if s.full { "[*]" } else { ".*" };
+                format!("({}{marker}{steps})", show(&s.source))
+            }
+            ExprKind::Call(c) => {
+                let args: Vec<String> = c.args.iter().map(show).collect();
+                let dots = if c.expand_final { "..." } else { "" };
+                format!("{}({}{dots})", c.name.name, args.join(", "))
+            }
+            ExprKind::Unary(UnaryOp::Neg, x) => format!("(-{})", show(x)),
+            ExprKind::Unary(UnaryOp::Not, x) => format!("(!{})", show(x)),
+            ExprKind::Binary(op, a, b) => format!("({} {} {})", show(a), op_text(*op), show(b)),
+            ExprKind::Conditional(c) => {
+                format!(
+                    "({} ? {} : {})",
+                    show(&c.cond),
+                    show(&c.then),
+                    show(&c.otherwise)
+                )
+            }
+            ExprKind::For(f) => {
+                let mut s = format!(
+                    "(for {} {} in {} :",
+                    f.key_var.as_ref().map_or("_", |k| k.name.as_str()),
+                    f.value_var.name,
+                    show(&f.collection)
+                );
+                if let Some(k) = &f.key {
+                    s += &format!(" {} =>", show(k));
+                }
+                s += &format!(" {}", show(&f.value));
+                if f.group {
+                    s += "...";
+                }
+                if let Some(c) = &f.cond {
+                    s += &format!(" if {}", show(c));
+                }
+                s + ")"
+            }
+            ExprKind::Parens(x) => format!("(({}))", show(x)),
+        }
+    }
+
+    fn op_text(op: BinaryOp) -> &'static str {
+        match op {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+        }
+    }
+
+    fn parse_ok(src: &str) -> Body {
+        parse_body(src).unwrap_or_else(|e| panic!("{src:?} failed: {e}"))
+    }
+
+    /// The body of `src`, rendered.
+    fn body(src: &str) -> String {
+        show_body(&parse_ok(src))
+    }
+
+    /// The value of `a = <src>`.
+    fn value_expr(src: &str) -> Expr {
+        let whole = format!("a = {src}\n");
+        match parse_ok(&whole).items.into_iter().next() {
+            Some(Item::Attribute(a)) => a.expr,
+            other => panic!("not an attribute: {other:?}"),
+        }
+    }
+
+    /// The value of `a = <src>`, rendered.
+    fn expr(src: &str) -> String {
+        show(&value_expr(src))
+    }
+
+    /// The text a span covers in `a = <src>`.
+    fn spanned(src: &str, span: Span) -> String {
+        let whole = format!("a = {src}\n");
+        span.text(&whole).to_owned()
+    }
+
+    /// The error for `src`, as `line:col message`.
+    fn error(src: &str) -> String {
+        match parse_body(src) {
+            Ok(body) => panic!("{src:?} parsed: {}", show_body(&body)),
+            Err(e) => format!(
+                "{} {}",
+                e.pos.map(|p| p.to_string()).unwrap_or_default(),
+                e.message
+            ),
+        }
+    }
+
+    /// Asserts that `src` fails at `pos` with a message starting with
+    /// `summary`.
+    #[track_caller]
+    fn fails(src: &str, pos: &str, summary: &str) {
+        let got = error(src);
+        let want = format!("{pos} {summary}");
+        assert!(
+            got.starts_with(&want),
+            "{src:?}\n  got:  {got}\n  want: {want}..."
+        );
+    }
+
+    // ----- Literals -----------------------------------------------------
+
+    #[test]
+    fn numbers() {
+        assert_eq!(expr("1"), "1");
+        assert_eq!(expr("1.5"), "1.5");
+        assert_eq!(expr("1e3"), "1000");
+        assert_eq!(expr("1.5E-2"), "0.015");
+        assert_eq!(expr("2.0"), "2");
+        assert_eq!(expr("007"), "7");
+        assert_eq!(expr("9223372036854775807"), "9223372036854775807");
+        assert_eq!(expr("99999999999999999999"), "1e20");
+        fails("a = 1.2.3\n", "1:5", "Invalid number literal:");
+    }
+
+    #[test]
+    fn keywords_are_whole_identifiers_only() {
+        assert_eq!(expr("true"), "true");
+        assert_eq!(expr("false"), "false");
+        assert_eq!(expr("null"), "null");
+        assert_eq!(expr("nullable"), "nullable");
+        assert_eq!(expr("true_"), "true_");
+        assert_eq!(expr("a-b"), "a-b");
+        assert_eq!(expr("a - b"), "(a - b)");
+        assert_eq!(expr("ünïcode_ñ"), "ünïcode_ñ");
+    }
+
+    // ----- Quoted templates -----------------------------------------------
+
+    #[test]
+    fn plain_strings() {
+        assert_eq!(expr(r#""abc""#), r#"(tmpl "abc")"#);
+        assert_eq!(expr(r#""""#), "(tmpl)");
+        assert_eq!(expr(r#""é ✓""#), r#"(tmpl "é ✓")"#);
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(expr(r#""a\n\r\t\"\\b""#), r#"(tmpl "a\n\r\t\"\\b")"#);
+        assert_eq!(expr(r#""\u00e9\U0001F600""#), r#"(tmpl "é😀")"#);
+        assert_eq!(
+            expr(r#""$${x} %%{y} $$ % $""#),
+            r#"(tmpl "${x} %{y} $$ % $")"#
+        );
+        assert_eq!(expr(r#""$${~x}""#), r#"(tmpl "${~x}")"#);
+        fails(
+            "a = \"\\x\"\n",
+            "1:6",
+            "Invalid escape sequence: The symbol \"x\"",
+        );
+        fails(
+            "a = \"\\u12\"\n",
+            "1:6",
+            "Invalid escape sequence: The \\u escape",
+        );
+        fails(
+            "a = \"\\UD800\"\n",
+            "1:6",
+            "Invalid escape sequence: The \\U escape",
+        );
+        fails(
+            "a = \"\\uD800\"\n",
+            "1:6",
+            "Invalid escape sequence: Cannot encode character U+d800",
+        );
+    }
+
+    #[test]
+    fn interpolations_and_literals_merge() {
+        assert_eq!(expr(r#""${x}""#), "(tmpl ${x})");
+        assert_eq!(
+            expr(r#""a${x}b${y.z}c""#),
+            r#"(tmpl "a" ${x} "b" ${y.z} "c")"#
+        );
+        assert_eq!(expr(r#""a\n$b%c""#), r#"(tmpl "a\n$b%c")"#);
+        assert_eq!(expr(r#""${ {a = 1}.a }""#), "(tmpl ${{a=1}.a})");
+        assert_eq!(expr(r#""${"${x}"}""#), "(tmpl ${(tmpl ${x})})");
+        assert_eq!(
+            expr(r#""${x ? "a" : "b"}""#),
+            r#"(tmpl ${(x ? (tmpl "a") : (tmpl "b"))})"#
+        );
+    }
+
+    #[test]
+    fn directives() {
+        assert_eq!(
+            expr(r#""%{if x}a%{else}b%{endif}""#),
+            r#"(tmpl (if x (tmpl "a") (tmpl "b")))"#
+        );
+        assert_eq!(
+            expr(r#""%{ if x }a%{ endif }""#),
+            r#"(tmpl (if x (tmpl "a") (tmpl)))"#
+        );
+        assert_eq!(
+            expr(r#""%{for k, v in m}${k}=${v};%{endfor}""#),
+            r#"(tmpl (for k v m (tmpl ${k} "=" ${v} ";")))"#
+        );
+        assert_eq!(
+            expr(r#""%{for v in l}%{if v}y%{endif}%{endfor}""#),
+            r#"(tmpl (for _ v l (tmpl (if v (tmpl "y") (tmpl)))))"#
+        );
+    }
+
+    #[test]
+    fn strip_markers_in_quoted_templates() {
+        assert_eq!(expr(r#"" a ${~ x ~} b ""#), r#"(tmpl " a" ${x} "b ")"#);
+        assert_eq!(expr(r#""\n\t ${~x}""#), "(tmpl \"\" ${x})");
+        assert_eq!(
+            expr(r#""%{ if x ~} a %{~ else ~} b %{~ endif }""#),
+            r#"(tmpl (if x (tmpl "a") (tmpl "b")))"#
+        );
+        // The whitespace of a value is not stripped, and a sequence in
+        // between stops a strip marker.
+        assert_eq!(
+            expr(r#""${"a " ~}${" b"}""#),
+            r#"(tmpl ${(tmpl "a ")} ${(tmpl " b")})"#
+        );
+        // What is left of stripped text still counts as a literal part: the
+        // template is not a lone interpolation.
+        assert_eq!(expr(r#""${x ~} ""#), "(tmpl ${x} \"\")");
+    }
+
+    #[test]
+    fn template_errors() {
+        fails("a = \"abc\nb = 1\n", "1:9", "Invalid multi-line string:");
+        fails("a = \"abc", "1:5", "Unterminated template string:");
+        fails("a = \"${\n", "2:1", "Missing expression:");
+        fails(
+            "a = \"${x\"\n",
+            "1:6",
+            "Unclosed template interpolation sequence:",
+        );
+        fails("a = \"${x:y}\"\n", "1:9", "Extra characters after interpolation expression: Template interpolation doesn't expect a colon");
+        fails(
+            "a = \"${x y}\"\n",
+            "1:10",
+            "Extra characters after interpolation expression: Expected a closing brace",
+        );
+        fails(
+            "a = \"${}\"\n",
+            "1:8",
+            "Invalid expression: Expected the start of an expression, but found \"}\".",
+        );
+        fails("a = \"%{ iff x }\"\n", "1:9", "Invalid template control keyword: \"iff\" is not a valid template control keyword. Did you mean \"if\"?");
+        fails("a = \"%{ 1 }\"\n", "1:9", "Invalid template directive:");
+        fails(
+            "a = \"%{ if x y }\"\n",
+            "1:14",
+            "Extra characters in if marker:",
+        );
+        fails("a = \"%{ endif }\"\n", "1:6", "Unexpected endif directive:");
+        fails("a = \"%{ if x }\"\n", "1:6", "Unexpected end of template: The if directive at 1:6 is missing its corresponding endif directive.");
+        fails(
+            "a = \"%{ if x }%{ else }%{ else }%{ endif }\"\n",
+            "1:24",
+            "Unexpected else directive: Already in the else clause for the if started at 1:6.",
+        );
+        fails(
+            "a = \"%{ if x }%{ endfor }\"\n",
+            "1:15",
+            "Unexpected endfor directive: Expecting an endif directive",
+        );
+        fails(
+            "a = \"%{ for x in y }%{ else }%{ endfor }\"\n",
+            "1:21",
+            "Unexpected else directive: An else clause is not expected for a for directive.",
+        );
+        fails(
+            "a = \"%{ for x in y }\"\n",
+            "1:6",
+            "Unexpected end of template: The for directive at 1:6",
+        );
+        fails(
+            "a = \"%{ for 1 in y }%{ endfor }\"\n",
+            "1:13",
+            "Invalid 'for' directive: For directive requires variable name after 'for'.",
+        );
+        fails(
+            "a = \"%{ for x y }%{ endfor }\"\n",
+            "1:15",
+            "Invalid 'for' directive: For directive requires 'in' keyword after names.",
+        );
+        fails("a = \"\\\n\"\n", "1:6", "Invalid character:");
+    }
+
+    // ----- Heredocs -------------------------------------------------------
+
+    #[test]
+    fn heredocs() {
+        assert_eq!(
+            expr("<<EOT\nhello\n  world\nEOT\n"),
+            r#"(tmpl "hello\n  world\n")"#
+        );
+        assert_eq!(expr("<<EOT\nEOT\n"), "(tmpl)");
+        assert_eq!(expr("<<EOT\nx\n   EOT   \n"), r#"(tmpl "x\n")"#);
+        assert_eq!(
+            expr("<<EOT\nEOTX\n EOT x\nEOT\n"),
+            r#"(tmpl "EOTX\n EOT x\n")"#
+        );
+        assert_eq!(expr("<<EOT\r\na\r\nEOT\r\n"), r#"(tmpl "a\r\n")"#);
+        assert_eq!(
+            expr("<<EOT\n$${x} %%{y} \\n\nEOT\n"),
+            r#"(tmpl "${x} %{y} \\n\n")"#
+        );
+        assert_eq!(
+            expr("<<EOT\nHi ${name}!\n%{ if x }y%{ endif }\nEOT\n"),
+            r#"(tmpl "Hi " ${name} "!\n" (if x (tmpl "y") (tmpl)) "\n")"#
+        );
+        assert_eq!(
+            expr("<<A\n${<<B\ninner\nB\n}\nA\n"),
+            r#"(tmpl ${(tmpl "inner\n")} "\n")"#
+        );
+        assert_eq!(expr("[<<EOT\nx\nEOT\n, 2]"), r#"[(tmpl "x\n") 2]"#);
+    }
+
+    #[test]
+    fn flush_heredocs_remove_the_common_indentation() {
+        assert_eq!(
+            expr("<<-EOT\n    a\n      b\n    EOT\n"),
+            r#"(tmpl "a\n  b\n")"#
+        );
+        // Blank lines, even of spaces, neither count nor change.
+        assert_eq!(
+            expr("<<-EOT\n    a\n\n          \n      b\n  EOT\n"),
+            r#"(tmpl "a\n\n          \n  b\n")"#
+        );
+        // The closing marker's indentation does not count.
+        assert_eq!(expr("<<-EOT\n  a\n EOT\n"), r#"(tmpl "a\n")"#);
+        // A line that starts with a sequence is not indented at all.
+        assert_eq!(
+            expr("<<-EOT\n${x}\n    b\nEOT\n"),
+            r#"(tmpl ${x} "\n    b\n")"#
+        );
+        // Text before a sequence is trimmed like any line start.
+        assert_eq!(
+            expr("<<-EOT\n    ${x} a\n      b\n    EOT\n"),
+            r#"(tmpl "" ${x} " a\n  b\n")"#
+        );
+        assert_eq!(
+            expr("<<-EOT\r\n  a\r\n    b\r\n  EOT\r\n"),
+            r#"(tmpl "a\r\n  b\r\n")"#
+        );
+        assert_eq!(expr("<<-EOT\n\ta\n\t\tb\n\tEOT\n"), r#"(tmpl "a\n\tb\n")"#);
+    }
+
+    #[test]
+    fn strip_markers_in_heredocs_work_on_one_line() {
+        // As in HCL, `~}` strips up to the end of its line only, and `${~`
+        // the text since the start of its line.
+        assert_eq!(
+            expr("<<EOT\n%{ if x ~}\n  y\n  %{~ endif }\nEOT\n"),
+            r#"(tmpl (if x (tmpl "  y\n") (tmpl)) "\n")"#
+        );
+        assert_eq!(
+            expr("<<EOT\nx ${~ y ~}\n\n  z\nEOT\n"),
+            r#"(tmpl "x" ${y} "\n  z\n")"#
+        );
+        // The usual loop idiom.
+        assert_eq!(
+            expr("<<EOT\n%{ for x in xs ~}\nline ${x}\n%{ endfor ~}\nEOT\n"),
+            r#"(tmpl (for _ x xs (tmpl "line " ${x} "\n")) "")"#
+        );
+        // Stripped lines are not line starts any more for `<<-`.
+        assert_eq!(
+            expr("<<-EOT\n  %{ for x in xs ~}\n    line ${x}\n  %{ endfor ~}\n  EOT\n"),
+            r#"(tmpl "" (for _ x xs (tmpl "    line " ${x} "\n")) "")"#
+        );
+    }
+
+    #[test]
+    fn heredoc_errors() {
+        fails("a = <<EOT\nhello\n", "1:5", "Unterminated template string:");
+        // The closing marker needs its newline, as in HCL.
+        fails(
+            "a = <<EOT\nhello\nEOT",
+            "1:5",
+            "Unterminated template string:",
+        );
+        fails(
+            "a = <<EOT\n${x\nEOT\n",
+            "3:1",
+            "Extra characters after interpolation expression:",
+        );
+        fails("a = <<EOT x\n", "1:5", "Invalid expression:");
+    }
+
+    // ----- Operators ------------------------------------------------------
+
+    #[test]
+    fn precedence_and_associativity() {
+        assert_eq!(expr("1 + 2 * 3"), "(1 + (2 * 3))");
+        assert_eq!(expr("1 * 2 + 3"), "((1 * 2) + 3)");
+        assert_eq!(expr("a - b - c"), "((a - b) - c)");
+        assert_eq!(expr("a / b * c % d"), "(((a / b) * c) % d)");
+        assert_eq!(
+            expr("a || b && c == d < e + f * g"),
+            "(a || (b && (c == (d < (e + (f * g))))))"
+        );
+        assert_eq!(expr("a != b >= c <= d > e"), "(a != (((b >= c) <= d) > e))");
+        assert_eq!(expr("-a.b + !c"), "((-a.b) + (!c))");
+        assert_eq!(expr("-1 + 2"), "((-1) + 2)");
+        assert_eq!(expr("- -1"), "(-(-1))");
+        assert_eq!(expr("!!x"), "(!(!x))");
+        assert_eq!(expr("(a + b) * c"), "((((a + b))) * c)");
+        assert_eq!(expr("a ? b : c ? d : e"), "(a ? b : (c ? d : e))");
+        assert_eq!(expr("a ? b ? c : d : e"), "(a ? (b ? c : d) : e)");
+        assert_eq!(expr("a || b ? c + 1 : d"), "((a || b) ? (c + 1) : d)");
+        assert_eq!(
+            expr("x == 1 ? \"a\" : \"b\""),
+            r#"((x == 1) ? (tmpl "a") : (tmpl "b"))"#
+        );
+    }
+
+    #[test]
+    fn operator_errors() {
+        fails(
+            "a = 1 +\n",
+            "1:8",
+            "Invalid expression: Expected the start of an expression, but found a newline.",
+        );
+        fails(
+            "a = x ? y\n",
+            "1:10",
+            "Missing false expression in conditional:",
+        );
+        fails("a = x & y\n", "1:7", "Unsupported operator: Bitwise operators are not supported. Did you mean boolean AND (\"&&\")?");
+        fails("a = x ** y\n", "1:8", "Invalid expression:");
+        fails("a = ~x\n", "1:5", "Unsupported operator:");
+    }
+
+    // ----- Traversals and splats ------------------------------------------
+
+    #[test]
+    fn traversals() {
+        assert_eq!(expr("var.a[0]"), "var.a[0]");
+        assert_eq!(expr("a.b.c"), "a.b.c");
+        assert_eq!(expr("a[\"k\"][i + 1]"), r#"a[(tmpl "k")][(i + 1)]"#);
+        assert_eq!(expr("a.0"), "a[0]");
+        assert_eq!(expr("a.0.b"), "a[0].b");
+        assert_eq!(expr("f(x).y[0]"), "f(x).y[0]");
+        assert_eq!(expr("a[\n0\n]"), "a[0]");
+        assert_eq!(expr("(a).b"), "((a)).b");
+        assert_eq!(expr("\"s\".x"), r#"(tmpl "s").x"#);
+        fails("a = x.0.1\n", "1:7", "Invalid legacy index syntax: When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax instead, like [0][1].");
+        fails("a = x.\n", "1:7", "Invalid attribute name:");
+        fails("a = x[0\n", "2:1", "Missing close bracket on index:");
+        fails("a = x[0 1]\n", "1:9", "Missing close bracket on index:");
+    }
+
+    #[test]
+    fn splats() {
+        assert_eq!(expr("a.*"), "(a.*)");
+        assert_eq!(expr("a.*.b.c"), "(a.*.b.c)");
+        // An attribute-only splat takes attributes only: the index applies
+        // to its result.
+        assert_eq!(expr("a.*.b[0]"), "(a.*.b)[0]");
+        assert_eq!(expr("a.*.b.0"), "(a.*.b[0])");
+        assert_eq!(expr("a[*]"), "(a[*])");
+        assert_eq!(expr("a[*].b[0].c"), "(a[*].b[0].c)");
+        assert_eq!(expr("a[*].b.0"), "(a[*].b[0])");
+        assert_eq!(expr("a.*.b[*].c"), "((a.*.b)[*].c)");
+        // A splat ends at the first token that is not a traversal.
+        assert_eq!(expr("a[*].b + 1"), "((a[*].b) + 1)");
+        assert_eq!(expr("length(a[*].id)"), "length((a[*].id))");
+        fails("a = x.*.*\n", "1:9", "Nested splat expression not allowed:");
+        fails(
+            "a = x[*].y[*]\n",
+            "1:12",
+            "Unsupported nested splat expression:",
+        );
+        fails(
+            "a = x[*].*\n",
+            "1:10",
+            "Unsupported nested splat expression:",
+        );
+        fails("a = x[*\n", "1:8", "Missing close bracket on splat index:");
+    }
+
+    // ----- Calls ------------------------------------------------------------
+
+    #[test]
+    fn calls() {
+        assert_eq!(expr("f()"), "f()");
+        assert_eq!(expr("f(1, \"a\", x)"), r#"f(1, (tmpl "a"), x)"#);
+        assert_eq!(expr("f(1,)"), "f(1)");
+        assert_eq!(expr("f(1, xs...)"), "f(1, xs...)");
+        assert_eq!(expr("f(\n  1,\n  2\n)"), "f(1, 2)");
+        assert_eq!(expr("f (1)"), "f(1)");
+        assert_eq!(expr("provider::aws::arn(x)"), "provider::aws::arn(x)");
+        fails("a = f(1 2)\n", "1:9", "Missing argument separator:");
+        fails(
+            "a = f(1, xs..., 2)\n",
+            "1:12",
+            "Missing closing parenthesis:",
+        );
+        fails("a = f(1", "1:5", "Unterminated function call:");
+        fails("a = f::(1)\n", "1:8", "Missing function name:");
+        fails("a = f::g\n", "1:9", "Missing open parenthesis:");
+    }
+
+    // ----- Collections --------------------------------------------------------
+
+    #[test]
+    fn tuples() {
+        assert_eq!(expr("[]"), "[]");
+        assert_eq!(expr("[1, 2,]"), "[1 2]");
+        assert_eq!(expr("[\n  1,\n  2\n]"), "[1 2]");
+        assert_eq!(expr("[1, [2, [3]]]"), "[1 [2 [3]]]");
+        fails("a = [1\n2]\n", "2:1", "Missing item separator:");
+        fails(
+            "a = [1, 2",
+            "1:5",
+            "Unterminated tuple constructor expression:",
+        );
+        fails(
+            "a = [for, x]\n",
+            "1:9",
+            "Invalid 'for' expression: For expression requires variable name",
+        );
+    }
+
+    #[test]
+    fn objects() {
+        assert_eq!(expr("{}"), "{}");
+        assert_eq!(
+            expr("{ a = 1, \"b\" = 2, (c) = 3, d: 4 }"),
+            r#"{a=1 <(tmpl "b")>=2 <((c))>=3 d=4}"#
+        );
+        assert_eq!(expr("{\n  a = 1\n  b = 2,\n}"), "{a=1 b=2}");
+        assert_eq!(
+            expr("{ null = 1, true = 2, for2 = 3 }"),
+            "{null=1 true=2 for2=3}"
+        );
+        assert_eq!(expr("{ a.b = 1, 1 = 2 }"), "{<a.b>=1 <1>=2}");
+        assert_eq!(expr("{ a = { b = [1] } }"), "{a={b=[1]}}");
+        assert_eq!(expr("{\n  # c\n  a = 1 # c\n}"), "{a=1}");
+        assert_eq!(expr("{\n  a = (1 +\n  2)\n}"), "{a=(((1 + 2)))}");
+        fails(
+            "a = { a = 1 b = 2 }\n",
+            "1:13",
+            "Missing attribute separator:",
+        );
+        fails("a = { a }\n", "1:9", "Missing key/value separator:");
+        fails("a = { a b }\n", "1:9", "Missing key/value separator: Expected an equals sign (\"=\") to mark the beginning of the attribute value. If you intended");
+        fails("a = { a\n}\n", "1:8", "Missing attribute value:");
+        fails("a = {\n a = 1 +\n 2\n}\n", "2:9", "Invalid expression:");
+        fails(
+            "a = { a = 1",
+            "1:5",
+            "Unterminated object constructor expression:",
+        );
+        fails(
+            "a = { for = 1 }\n",
+            "1:11",
+            "Invalid 'for' expression: For expression requires variable name",
+        );
+    }
+
+    #[test]
+    fn for_expressions() {
+        assert_eq!(expr("[for v in xs : v]"), "(for _ v in xs : v)");
+        assert_eq!(
+            expr("[for i, v in xs : v if i < 2]"),
+            "(for i v in xs : v if (i < 2))"
+        );
+        assert_eq!(expr("{for k, v in m : k => v}"), "(for k v in m : k => v)");
+        assert_eq!(
+            expr("{for k, v in m : v => k... if k != \"\"}"),
+            r#"(for k v in m : v => k... if (k != (tmpl)))"#
+        );
+        assert_eq!(
+            expr("{\n  for k, v in m :\n  k => v\n}"),
+            "(for k v in m : k => v)"
+        );
+        assert_eq!(
+            expr("[for x in a ? b : c : x]"),
+            "(for _ x in (a ? b : c) : x)"
+        );
+        fails(
+            "a = [for x in xs : x => x]\n",
+            "1:20",
+            "Invalid 'for' expression: Key expression is not valid when building a tuple.",
+        );
+        fails(
+            "a = {for x in xs : x}\n",
+            "1:20",
+            "Invalid 'for' expression: Key expression is required when building an object.",
+        );
+        fails(
+            "a = [for x in xs : x...]\n",
+            "1:21",
+            "Invalid 'for' expression: Grouping ellipsis",
+        );
+        fails(
+            "a = [for x xs : x]\n",
+            "1:12",
+            "Invalid 'for' expression: For expression requires the 'in' keyword",
+        );
+        fails(
+            "a = [for x in xs x]\n",
+            "1:18",
+            "Invalid 'for' expression: For expression requires a colon",
+        );
+        fails(
+            "a = [for x in xs : x y]\n",
+            "1:22",
+            "Invalid 'for' expression: Extra characters after the end",
+        );
+        fails(
+            "a = [for x, 1 in xs : x]\n",
+            "1:13",
+            "Invalid 'for' expression: For expression requires value variable name after comma.",
+        );
+        // `in` is also a fine variable name.
+        assert_eq!(expr("[for x, in in xs : in]"), "(for x in in xs : in)");
+    }
+
+    // ----- Bodies ---------------------------------------------------------------
+
+    #[test]
+    fn attributes_and_blocks() {
+        assert_eq!(body(""), "(body)");
+        assert_eq!(body("a = 1"), "(body (attr a 1))");
+        assert_eq!(
+            body("a = 1\nb = \"x\"\n"),
+            r#"(body (attr a 1) (attr b (tmpl "x")))"#
+        );
+        assert_eq!(
+            body(
+                "resource \"aws_instance\" web {\n  ami = \"x\"\n\n  ebs {\n    size = 1\n  }\n}\n"
+            ),
+            r#"(body (block resource ["aws_instance" "web"] (body (attr ami (tmpl "x")) (block ebs [] (body (attr size 1))))))"#
+        );
+        assert_eq!(
+            body("a {}\nb { }\nc {\n}\n"),
+            "(body (block a [] (body)) (block b [] (body)) (block c [] (body)))"
+        );
+        assert_eq!(
+            body("a \"\\u00e9\\n\" {}"),
+            "(body (block a [\"é\\n\"] (body)))"
+        );
+    }
+
+    #[test]
+    fn one_line_blocks_hold_one_attribute() {
+        assert_eq!(
+            body("a { b = 1 }\n"),
+            "(body (block a [] (body (attr b 1))))"
+        );
+        assert_eq!(
+            body("a \"l\" { b = [1, 2] }"),
+            "(body (block a [\"l\"] (body (attr b [1 2]))))"
+        );
+        fails("a { b = 1, c = 2 }\n", "1:10", "Invalid single-argument block definition: Single-line block syntax can include only one argument definition.");
+        fails(
+            "a { b = 1\n}\n",
+            "1:10",
+            "Invalid single-argument block definition: An argument definition on the same line",
+        );
+        fails(
+            "a { b = 1 c }\n",
+            "1:11",
+            "Invalid single-argument block definition: A single-line block definition must end",
+        );
+        fails("a { b {} }\n", "1:5", "Argument definition required: A single-line block definition can contain only a single argument. If you meant to define argument \"b\"");
+        fails("a { 1 }\n", "1:5", "Argument or block definition required:");
+        fails("a { b = 1", "1:3", "Unclosed configuration block:");
+    }
+
+    #[test]
+    fn comments_bom_and_crlf() {
+        let src = "\u{feff}# c\na = 1 # c\n// c\nb = /* c */ 2 // c\r\n/* c\n */ c = 3\nd = [ # c\n  1, // c\n  2 /* c */\n]\n";
+        assert_eq!(
+            body(src),
+            "(body (attr a 1) (attr b 2) (attr c 3) (attr d [1 2]))"
+        );
+        assert_eq!(
+            body("a = 1\r\nb {\r\n  c = 2\r\n}\r\n"),
+            "(body (attr a 1) (block b [] (body (attr c 2))))"
+        );
+        assert_eq!(body("a = 1 # no newline at the end"), "(body (attr a 1))");
+        // An inline comment is a space, not a newline.
+        fails(
+            "a = 1 /* x\n */ b = 2\n",
+            "2:5",
+            "Missing newline after argument:",
+        );
+        fails("a = /* open", "1:5", "Unterminated comment:");
+    }
+
+    #[test]
+    fn body_errors() {
+        fails("a = 1, b = 2\n", "1:6", "Unexpected comma after argument:");
+        fails(
+            "a = 1 b = 2\n",
+            "1:7",
+            "Missing newline after argument: An argument definition must end with a newline.",
+        );
+        fails("a {\n  b = 1 }\n", "2:9", "Missing newline after argument:");
+        fails("a {\n  b = 1\n", "1:3", "Unclosed configuration block: There is no closing brace for this block before the end of the file.");
+        fails(
+            "a {} b {}\n",
+            "1:6",
+            "Missing newline after block definition:",
+        );
+        fails(
+            "\"a\" = 1\n",
+            "1:1",
+            "Invalid argument name: Argument names must not be quoted.",
+        );
+        fails("}\n", "1:1", "Argument or block definition required: An argument or block definition is required here.");
+        fails("a\n", "1:1", "Argument or block definition required: An argument or block definition is required here. To set an argument");
+        fails(
+            "a \"b\" = 1\n",
+            "1:7",
+            "Invalid block definition: The equals sign",
+        );
+        fails(
+            "a \"b\"\n{\n}\n",
+            "1:6",
+            "Invalid block definition: A block definition must have block content delimited",
+        );
+        fails(
+            "a \"b\" 1 {}\n",
+            "1:7",
+            "Invalid block definition: Either a quoted string block label",
+        );
+        fails("a 1 {}\n", "1:1", "Argument or block definition required:");
+        fails("a \"${x}\" {}\n", "1:4", "Invalid string literal: Template sequences are not allowed in this string. To include a literal \"$\", double it (as \"$$\") to escape it.");
+        fails("a \"x", "1:3", "Unterminated string literal:");
+        fails(
+            "a = \n",
+            "1:5",
+            "Invalid expression: Expected the start of an expression, but found a newline.",
+        );
+        fails("a =", "1:4", "Missing expression: Expected the start of an expression, but found the end of the file.");
+        fails(
+            "a = # c\n",
+            "1:5",
+            "Invalid expression: Expected the start of an expression, but found a comment.",
+        );
+    }
+
+    #[test]
+    fn invalid_characters_are_reported_first() {
+        fails(
+            "a = 1;\n",
+            "1:6",
+            "Invalid character: The \";\" character is not valid.",
+        );
+        fails(
+            "a = 'x'\n",
+            "1:5",
+            "Invalid character: Single quotes are not valid.",
+        );
+        fails(
+            "a = `x`\n",
+            "1:5",
+            "Invalid character: The \"`\" character is not valid.",
+        );
+        fails(
+            "a = \u{201c}x\u{201d}\n",
+            "1:5",
+            "Invalid character: \"Curly quotes\" are not valid here.",
+        );
+        fails(
+            "a = $x\n",
+            "1:5",
+            "Invalid character: This character is not used within the language.",
+        );
+        fails("a = x\u{a0}\n", "1:6", "Invalid character:");
+        fails("a = 1\rb = 2\n", "1:6", "Invalid character:");
+        fails("a = f(@)\n", "1:7", "Invalid character:");
+    }
+
+    #[test]
+    fn unicode_positions_count_characters() {
+        fails("é = \"ü\" + +\n", "1:11", "Invalid expression:");
+        fails(
+            "a = {\n  ééé = 1 2\n}\n",
+            "2:11",
+            "Missing attribute separator:",
+        );
+    }
+
+    // ----- Spans -------------------------------------------------------------
+
+    #[test]
+    fn spans_cover_the_source_text() {
+        let e = value_expr("var.a[0]");
+        assert_eq!(spanned("var.a[0]", e.span), "var.a[0]");
+        let ExprKind::Index(src, key) = &e.kind else {
+            panic!("index")
+        };
+        assert_eq!(spanned("var.a[0]", src.span), "var.a");
+        assert_eq!(spanned("var.a[0]", key.span), "0");
+
+        let src = r#""a${ x }b%{ if y }c%{ else }d%{ endif }""#;
+        let e = value_expr(src);
+        assert_eq!(spanned(src, e.span), src);
+        let ExprKind::Template(t) = &e.kind else {
+            panic!("template")
+        };
+        let spans: Vec<String> = t
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                TemplatePart::Interp { span, .. } | TemplatePart::If { span, .. } => {
+                    Some(spanned(src, *span))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(spans, ["${ x }", "%{ if y }c%{ else }d%{ endif }"]);
+
+        let src = "<<-EOT\n  %{ for v in l }${v}%{ endfor }\n  EOT";
+        let e = value_expr(src);
+        assert_eq!(spanned(src, e.span), src);
+
+        for src in [
+            "a[*].b[0]",
+            "a.*.b",
+            "f(1, 2...)",
+            "-x.y",
+            "(a)",
+            "[for x in y : x]",
+            "{ a = 1 }",
+            "a ? b : c",
+            "a + b * c",
+        ] {
+            assert_eq!(spanned(src, value_expr(src).span), src);
+        }
+    }
+
+    #[test]
+    fn item_spans() {
+        let src = "x = 1\nresource \"a\" b {\n  y = [1,\n  2]\n}\n";
+        let body = parse_ok(src);
+        let Some(Item::Block(block)) = body.items.get(1) else {
+            panic!("block")
+        };
+        assert_eq!(
+            block.span.text(src),
+            "resource \"a\" b {\n  y = [1,\n  2]\n}"
+        );
+        assert_eq!(block.ident.span.text(src), "resource");
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.span.text(src)).collect();
+        assert_eq!(labels, ["\"a\"", "b"]);
+        let Some(Item::Attribute(attr)) = block.body.items.first() else {
+            panic!("attribute")
+        };
+        assert_eq!(attr.span.text(src), "y = [1,\n  2]");
+        assert_eq!(attr.name.span.text(src), "y");
+        let Some(Item::Attribute(x)) = body.items.first() else {
+            panic!("attribute")
+        };
+        assert_eq!(x.span.text(src), "x = 1");
+        // With a byte order mark, spans still count from the start.
+        let src = "\u{feff}a = 1\n";
+        let Some(Item::Attribute(a)) = parse_ok(src).items.into_iter().next() else {
+            panic!("attribute")
+        };
+        assert_eq!(a.span.text(src), "a = 1");
+    }
+
+    /// Every expression's span, parsed again on its own, gives the same
+    /// expression: spans start and end exactly at the expressions' edges.
+    #[test]
+    fn every_span_reparses_to_its_expression() {
+        let src = r#"
+a = var.list[0].name
+b = [for i, v in local.items : upper(v.name) if i % 2 == 0]
+c = { for k, v in var.m : k => v... }
+d = a.*.b.c
+e = x[*].y[0].z
+f = "prefix-${var.name}-%{ if var.on }on%{ else }off%{ endif }"
+g = cond ? -1 : !done && (x + 2) * 3 >= 10
+h = {
+  key = "v"
+  "quoted" = [1, 2.5, true, null]
+  (computed) = f(1, xs...)
+}
+i = <<-EOT
+    line ${x}
+  EOT
+j = x.0.y
+"#;
+        let body = parse_ok(src);
+        let mut count = 0;
+        for item in &body.items {
+            let Item::Attribute(attr) = item else {
+                continue;
+            };
+            visit_exprs(&attr.expr, &mut |e| {
+                let text = e.span.text(src);
+                // Heredocs need the newline after their marker.
+                let again = value_expr(&format!("({text}\n)"));
+                let ExprKind::Parens(inner) = again.kind else {
+                    panic!("parens")
+                };
+                assert_eq!(show(&inner), show(e), "span text {text:?}");
+                count += 1;
+            });
+        }
+        assert!(count > 60, "only {count} expressions");
+    }
+
+    // ----- Robustness ------------------------------------------------------------
+
+    /// A tiny deterministic generator, so the test needs no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Snippets that stress every corner; mutated randomly below.
+    const TRICKY: &[&str] = &[
+        "a = \"unterminated",
+        "a = \"${",
+        "a = \"${x",
+        "a = \"%{",
+        "a = \"%{ if",
+        "a = \"\\",
+        "a = \"\\u",
+        "a = \"\\U0001",
+        "a = <<EOT\n",
+        "a = <<-EOT\n  x\n",
+        "a = <<EOT\n${",
+        "a = <<EOT\n%{ for x in y ~}\n",
+        "a = <<EOT\r",
+        "a = <<\n",
+        "a = <<-",
+        "a = [",
+        "a = {",
+        "a = (",
+        "a = f(",
+        "a = x[",
+        "a = x.",
+        "a = x.*.",
+        "a = x[*",
+        "a {",
+        "a \"",
+        "a { b = ",
+        "/*",
+        "#",
+        "a = 1.",
+        "a = 1e",
+        "a = 1.2.3.4",
+        "a = x.0.0.0",
+        "a = é\u{301}",
+        "a = \"é\u{301}${~ x ~}\u{301}\"",
+        "a = <<-EOT\n \u{301}\u{301}x\n  EOT\n",
+        "\u{feff}",
+        "\u{feff}\u{feff}",
+        "a = \"$",
+        "a = \"%",
+        "a = \"$$",
+        "a = <<EOT\n$",
+        "a = <<EOT\n$x\r\n%\nEOT\n",
+        "a = ~}",
+        "a = { a = 1 ~}",
+        "a = [for",
+        "a = {for k, v in x : k => v...",
+        "a = x ? y :",
+        "a = -",
+        "a = !",
+        "\r\n\r\n\r",
+        "a = f::",
+        "a = 1 +",
+        "}}}}",
+        "a = \"\u{10ffff}\"",
+        "a = \"\\uDFFF\"",
+    ];
+
+    #[test]
+    fn no_input_makes_the_parser_panic() {
+        let pieces = [
+            "{", "}", "[", "]", "(", ")", "\"", "${", "%{", "~}", "~", "<<EOT\n", "<<-EOT\n",
+            "EOT\n", "\n", "\r\n", "\r", " ", "\t", "#", "//", "/*", "*/", "a", "1", "1.", ".",
+            ",", ":", "?", "=", "==", "=>", "...", "*", "[*]", ".*", "\\", "é", "\u{301}",
+            "\u{feff}", "$", "%", "for", "in", "if", "endif", "else", "endfor",
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for round in 0..4000 {
+            let mut src = TRICKY[round % TRICKY.len()].to_owned();
+            for _ in 0..rng.below(6) {
+                let piece = pieces[rng.below(pieces.len())];
+                let mut at = rng.below(src.len() + 1);
+                while !src.is_char_boundary(at) {
+                    at -= 1;
+                }
+                src.insert_str(at, piece);
+            }
+            // Any outcome is fine, as long as there is one.
+            let _ = parse_body(&src);
+            // Every prefix, cut at character boundaries, too.
+            if round < TRICKY.len() {
+                for (at, _) in src.char_indices() {
+                    let _ = parse_body(&src[..at]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn levenshtein_distances() {
+        assert_eq!(levenshtein("iff", "if"), 1);
+        assert_eq!(levenshtein("endfor", "endif"), 3);
+        assert_eq!(levenshtein("", "else"), 4);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+    }
 }
