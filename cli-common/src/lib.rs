@@ -6,8 +6,22 @@
 //!
 //! ```no_run
 //! # use clap::Parser;
-//! # #[derive(Parser)] struct Cli { #[command(flatten)] gen: cli_common::Generate }
-//! # fn run(_: Cli) -> Result<(), cli_common::Error> { Ok(()) }
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     generate: cli_common::Generate,
+//! }
+//!
+//! impl cli_common::HasGenerate for Cli {
+//!     fn generate(&self) -> &cli_common::Generate {
+//!         &self.generate
+//!     }
+//! }
+//!
+//! fn run(_cli: Cli) -> Result<(), cli_common::Error> {
+//!     Ok(())
+//! }
+//!
 //! fn main() -> std::process::ExitCode {
 //!     cli_common::main("mytool", |cli: Cli| run(cli))
 //! }
