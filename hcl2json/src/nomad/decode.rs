@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 
 use super::normalize;
 use super::schema::{self, Field, Hcl, Struct, Ty};
-use super::variables::{duplicate_argument, expect_labels, next_token, TopLevel};
+use super::variables::{check_labels, duplicate_argument, expect_labels, TopLevel};
 use crate::error::{Error, Pos};
 use crate::eval::Context;
 use crate::json_writer::JsonWriter;
@@ -164,35 +164,8 @@ fn expect_block_labels(
     block: &BlockRef<'_>,
     names: &[&str],
 ) -> Result<(), Error> {
-    let kind = block.kind;
-    if let Some((_, span)) = block.labels.get(names.len()) {
-        let detail = if names.is_empty() {
-            format!("No labels are expected for {kind} blocks.")
-        } else {
-            format!(
-                "Only {} labels ({}) are expected for {kind} blocks.",
-                names.len(),
-                names.join(", ")
-            )
-        };
-        return Err(scope.err(span.start, format!("Extraneous label for {kind}; {detail}")));
-    }
-    if block.labels.len() < names.len() {
-        let after = block
-            .labels
-            .last()
-            .map_or(block.kind_span.end, |(_, s)| s.end);
-        return Err(scope.err(
-            next_token(scope.src, after as usize) as u32,
-            format!(
-                "Missing {} for {kind}; All {kind} blocks must have {} labels ({}).",
-                names[block.labels.len()],
-                names.len(),
-                names.join(", ")
-            ),
-        ));
-    }
-    Ok(())
+    let spans: Vec<Span> = block.labels.iter().map(|(_, s)| *s).collect();
+    check_labels(scope.src, block.kind, block.kind_span, &spans, names)
 }
 
 impl<'s> Scope<'s> {

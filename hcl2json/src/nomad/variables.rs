@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::eval::types::Type;
 use crate::eval::Context;
-use crate::syntax::{self, Attribute, Block, Body, Expr, Item};
+use crate::syntax::{self, Attribute, Block, Body, Expr, Item, Span};
 use crate::value::Value;
 
 use super::Options;
@@ -109,8 +109,20 @@ impl<'a> TopLevel<'a> {
 
 /// Checks that `block` has exactly the labels named in `names`.
 pub fn expect_labels(src: &str, block: &Block, names: &[&str]) -> Result<(), Error> {
-    let kind = &block.ident.name;
-    if let Some(extra) = block.labels.get(names.len()) {
+    let spans: Vec<Span> = block.labels.iter().map(|l| l.span).collect();
+    check_labels(src, &block.ident.name, block.ident.span, &spans, names)
+}
+
+/// Checks a block of type `kind` (written at `kind_span`) whose labels are
+/// at `labels` against the label names it must have.
+pub fn check_labels(
+    src: &str,
+    kind: &str,
+    kind_span: Span,
+    labels: &[Span],
+    names: &[&str],
+) -> Result<(), Error> {
+    if let Some(extra) = labels.get(names.len()) {
         let detail = if names.is_empty() {
             format!("No labels are expected for {kind} blocks.")
         } else {
@@ -122,21 +134,18 @@ pub fn expect_labels(src: &str, block: &Block, names: &[&str]) -> Result<(), Err
         };
         return Err(Error::at(
             src,
-            extra.span.start as usize,
+            extra.start as usize,
             format!("Extraneous label for {kind}; {detail}"),
         ));
     }
-    if block.labels.len() < names.len() {
-        let after = block
-            .labels
-            .last()
-            .map_or(block.ident.span.end, |l| l.span.end);
+    if labels.len() < names.len() {
+        let after = labels.last().map_or(kind_span.end, |l| l.end);
         return Err(Error::at(
             src,
             next_token(src, after as usize),
             format!(
                 "Missing {} for {kind}; All {kind} blocks must have {} labels ({}).",
-                names[block.labels.len()],
+                names[labels.len()],
                 names.len(),
                 names.join(", ")
             ),
