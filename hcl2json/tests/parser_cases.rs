@@ -46,3 +46,30 @@ fn deep_nesting_is_rejected_without_overflow() {
         }
     }
 }
+
+#[test]
+fn long_chains_are_bounded_so_trees_drop_safely() {
+    let chains = |n: usize| {
+        [
+            format!("a = x{}\n", ".a".repeat(n)),
+            format!("a = x{}\n", "[0]".repeat(n)),
+            format!("a = x{}\n", ".0.a".repeat(n / 2)),
+            format!("a = 1{}\n", " + 1".repeat(n)),
+            format!("a = 1{}\n", " || 1 && 1".repeat(n / 2)),
+            format!("a = (x{}).b\n", ".a".repeat(n)),
+            format!("a = [x{}] == 1\n", ".a".repeat(n)),
+        ]
+    };
+    for input in chains(400) {
+        let body = parse_body(&input).expect("long but allowed");
+        drop(body);
+    }
+    for input in chains(100_000) {
+        let err = parse_body(&input).expect_err("too long");
+        assert!(
+            err.message.starts_with("Nesting too deep"),
+            "{}",
+            err.message
+        );
+    }
+}

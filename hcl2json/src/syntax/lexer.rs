@@ -13,7 +13,12 @@
 use crate::error::Error;
 
 /// The kinds of token outside templates.
+///
+/// Word-sized on purpose: a token is written and read back whole right
+/// away, and a one-byte field inside it would defeat the processor's
+/// store-to-load forwarding (this alone made lexing 40% slower).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
 pub(crate) enum Tok {
     /// End of the input.
     Eof,

@@ -29,6 +29,13 @@ use crate::value::Number;
 /// input is rejected so that it cannot overflow the stack.
 pub const MAX_DEPTH: u32 = 256;
 
+/// How deep an expression tree may get through chains of operators and
+/// traversals (`a + b + ...`, `a.b.c...`), which the parser builds without
+/// recursion. Trees are dropped and evaluated recursively, so their depth
+/// must be bounded too: with [`MAX_DEPTH`] this keeps any tree under about
+/// 1,300 levels.
+pub const MAX_TREE_DEPTH: u32 = 512;
+
 /// Parses a whole file (or any body) of HCL2 native syntax.
 ///
 /// A UTF-8 byte order mark at the start is skipped; spans still count bytes
@@ -74,6 +81,8 @@ struct Scratch {
     items: Vec<Item>,
     exprs: Vec<Expr>,
     ops: Vec<BinaryOp>,
+    /// The tree depths of the operands in `exprs` during a binary chain.
+    depths: Vec<u32>,
     object_items: Vec<ObjectItem>,
     labels: Vec<Label>,
     steps: Vec<Traversal>,
@@ -570,7 +579,8 @@ impl<'a> Parser<'a> {
 
     /// Parses a chain of binary operations with an explicit operator stack
     /// (so that long chains cost no recursion): operators of equal
-    /// precedence associate to the left.
+    /// precedence associate to the left. The depth of the tree being built
+    /// is tracked alongside, see [`MAX_TREE_DEPTH`].
     fn parse_binary(&mut self) -> PResult<Expr> {
         let first = self.parse_unary()?;
         let Some((op, _)) = binary_op(self.peek().kind) else {
@@ -578,10 +588,11 @@ impl<'a> Parser<'a> {
         };
         let expr_base = self.scratch.exprs.len();
         let op_base = self.scratch.ops.len();
+        self.scratch.depths.push(tree_depth(&first, MAX_TREE_DEPTH));
         self.scratch.exprs.push(first);
         let mut next_op = Some(op);
         while let Some(op) = next_op {
-            self.bump();
+            let op_tok = self.next();
             while self.scratch.ops.len() > op_base
                 && self
                     .scratch
@@ -589,17 +600,20 @@ impl<'a> Parser<'a> {
                     .last()
                     .is_some_and(|&top| precedence(top) >= precedence(op))
             {
-                self.reduce_binary();
+                self.reduce_binary(op_tok.start)?;
             }
             self.scratch.ops.push(op);
             let rhs = self.parse_unary()?;
+            self.scratch.depths.push(tree_depth(&rhs, MAX_TREE_DEPTH));
             self.scratch.exprs.push(rhs);
             next_op = binary_op(self.peek().kind).map(|(op, _)| op);
         }
+        let end = self.peek().start;
         while self.scratch.ops.len() > op_base {
-            self.reduce_binary();
+            self.reduce_binary(end)?;
         }
         let result = if self.scratch.exprs.len() == expr_base + 1 {
+            self.scratch.depths.pop();
             self.scratch.exprs.pop()
         } else {
             None
@@ -607,17 +621,37 @@ impl<'a> Parser<'a> {
         result.ok_or_else(|| self.error(0, "Internal error: unbalanced operator stack"))
     }
 
-    /// Replaces the top two operands by the top operator applied to them.
-    fn reduce_binary(&mut self) {
+    /// Replaces the top two operands by the top operator applied to them,
+    /// failing at `at` if that makes the tree too deep.
+    fn reduce_binary(&mut self, at: usize) -> PResult<()> {
         let s = &mut self.scratch;
         let (Some(op), Some(rhs), Some(lhs)) = (s.ops.pop(), s.exprs.pop(), s.exprs.pop()) else {
-            return;
+            return Ok(());
         };
+        let (Some(rhs_depth), Some(lhs_depth)) = (s.depths.pop(), s.depths.pop()) else {
+            return Ok(());
+        };
+        let depth = lhs_depth.max(rhs_depth) + 1;
         let span = join(lhs.span, rhs.span);
         s.exprs.push(Expr {
             kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
             span,
         });
+        s.depths.push(depth);
+        if depth > MAX_TREE_DEPTH {
+            return Err(self.too_deep(at));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn too_deep(&self, at: usize) -> Box<Error> {
+        self.error(
+            at,
+            format!(
+                "Nesting too deep: Expressions, blocks and templates may be nested at most {MAX_DEPTH} levels deep, and chains of operators and traversals may be at most {MAX_TREE_DEPTH} long."
+            ),
+        )
     }
 
     /// Parses `-x`, `!x` or a term with its traversals. The operand of a
@@ -643,19 +677,25 @@ impl<'a> Parser<'a> {
     /// Parses a term followed by any `.name`, `.0`, `[key]`, `.*` and `[*]`.
     fn parse_postfix(&mut self) -> PResult<Expr> {
         let mut expr = self.parse_term()?;
+        // The depth of the tree, worked out at the first traversal only.
+        let mut depth = None;
         loop {
             let tok = self.peek();
-            expr = match tok.kind {
-                Tok::Dot => {
-                    self.bump();
-                    self.parse_after_dot(expr)?
-                }
-                Tok::LBrack => {
-                    self.bump();
-                    self.parse_after_bracket(expr)?
-                }
-                _ => return Ok(expr),
+            if !matches!(tok.kind, Tok::Dot | Tok::LBrack) {
+                return Ok(expr);
+            }
+            let below = depth.unwrap_or_else(|| tree_depth(&expr, MAX_TREE_DEPTH));
+            self.bump();
+            expr = if tok.kind == Tok::Dot {
+                self.parse_after_dot(expr)?
+            } else {
+                self.parse_after_bracket(expr)?
             };
+            let new_depth = below.max(key_depth(&expr, MAX_TREE_DEPTH)) + 1;
+            if new_depth > MAX_TREE_DEPTH {
+                return Err(self.too_deep(tok.start));
+            }
+            depth = Some(new_depth);
         }
     }
 
@@ -700,10 +740,16 @@ impl<'a> Parser<'a> {
             } else {
                 "Use the proper index syntax instead"
             };
+            // A pathological number would make a pathological message.
+            let example = if text.len() <= 40 {
+                format!(", like [{first}][{second}]")
+            } else {
+                String::new()
+            };
             return Err(self.error(
                 tok.start,
                 format!(
-                    "Invalid legacy index syntax: When using the legacy index syntax, chaining two indexes together is not permitted. {how}, like [{first}][{second}]."
+                    "Invalid legacy index syntax: When using the legacy index syntax, chaining two indexes together is not permitted. {how}{example}."
                 ),
             ));
         }
@@ -1771,6 +1817,90 @@ impl Msg {
             Msg::ForDirIn => "Invalid 'for' directive: For directive requires 'in' keyword after names.",
             Msg::DirectiveKeyword => "Invalid template directive: A template directive keyword (\"if\", \"for\", etc) is expected at the beginning of a %{ sequence.",
         }
+    }
+}
+
+/// The depth of an expression tree (a leaf is 1), counted up to
+/// `budget + 1` at most, so that the walk itself is bounded.
+fn tree_depth(expr: &Expr, budget: u32) -> u32 {
+    let Some(below) = budget.checked_sub(1) else {
+        return 1;
+    };
+    let max = |exprs: &mut dyn Iterator<Item = &Expr>| {
+        exprs.map(|e| tree_depth(e, below)).max().unwrap_or(0)
+    };
+    1 + match &expr.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Variable(_) => 0,
+        ExprKind::Template(t) => template_depth(t, below),
+        ExprKind::Tuple(items) => max(&mut items.iter()),
+        ExprKind::Object(items) => max(&mut items.iter().flat_map(|item| {
+            let key = match &item.key {
+                ObjectKey::Expr(key) => Some(key),
+                ObjectKey::Ident(_) => None,
+            };
+            key.into_iter().chain(std::iter::once(&item.value))
+        })),
+        ExprKind::GetAttr(source, _) | ExprKind::Unary(_, source) | ExprKind::Parens(source) => {
+            tree_depth(source, below)
+        }
+        ExprKind::Index(source, key) | ExprKind::Binary(_, source, key) => {
+            max(&mut [&**source, &**key].into_iter())
+        }
+        ExprKind::Splat(splat) => tree_depth(&splat.source, below).max(key_depth(expr, below)),
+        ExprKind::Call(call) => max(&mut call.args.iter()),
+        ExprKind::Conditional(c) => max(&mut [&c.cond, &c.then, &c.otherwise].into_iter()),
+        ExprKind::For(f) => max(&mut [&f.collection, &f.value]
+            .into_iter()
+            .chain(f.key.as_ref())
+            .chain(f.cond.as_ref())),
+    }
+}
+
+/// The depth of a template's tree (the template is not counted).
+fn template_depth(template: &Template, budget: u32) -> u32 {
+    let Some(below) = budget.checked_sub(1) else {
+        return 1;
+    };
+    template
+        .parts
+        .iter()
+        .map(|part| match part {
+            TemplatePart::Literal(_) => 0,
+            TemplatePart::Interp { expr, .. } => tree_depth(expr, budget),
+            TemplatePart::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                tree_depth(cond, below)
+                    .max(template_depth(then, below))
+                    .max(template_depth(otherwise, below))
+                    + 1
+            }
+            TemplatePart::For {
+                collection, body, ..
+            } => tree_depth(collection, below).max(template_depth(body, below)) + 1,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The depth of the keys a traversal node holds besides its source: the
+/// key of an index, the index keys of a splat's steps.
+fn key_depth(expr: &Expr, budget: u32) -> u32 {
+    match &expr.kind {
+        ExprKind::Index(_, key) => tree_depth(key, budget),
+        ExprKind::Splat(splat) => splat
+            .each
+            .iter()
+            .map(|step| match step {
+                Traversal::Index(key) => tree_depth(key, budget),
+                Traversal::Attr(_) => 0,
+            })
+            .max()
+            .unwrap_or(0),
+        _ => 0,
     }
 }
 
