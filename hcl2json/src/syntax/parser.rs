@@ -3,10 +3,13 @@
 //! A hand-written recursive-descent parser over the bytes of the source. It
 //! follows hashicorp/hcl's `hclsyntax` parser closely, so that the same files
 //! are accepted, the same trees come out and errors carry the same messages,
-//! with three differences of design:
+//! down to the quirks of HCL's scanner that strip markers and `<<-` heredocs
+//! can observe. Three differences are by design:
 //!
 //! * It stops at the first error: one message, pointing at the offending
-//!   token, is more useful to the command line than a cascade.
+//!   token, is more useful to the command line than a cascade. (Where HCL
+//!   points at the end of the file for an unclosed string or directive, this
+//!   parser points at its start.)
 //! * Tokens are read lazily, one ahead. Template text is scanned directly by
 //!   the parser, which knows whether it is inside quotes, a heredoc or an
 //!   interpolation, so no brace counting is needed to tell a `}` that closes
@@ -14,6 +17,11 @@
 //! * Lists under construction live on scratch stacks shared by the whole
 //!   parse and are copied out at their exact size, so that the tree carries
 //!   no spare capacity and building it allocates little besides the tree.
+//!
+//! Two things HCL accepts are rejected because the tree cannot hold them: a
+//! splat inside the traversal that follows a full splat (`a[*].b[*].c`,
+//! `a[*].b.*`), and input beyond the nesting limits ([`MAX_DEPTH`],
+//! [`MAX_TREE_DEPTH`]) that keep the stack safe.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -107,26 +115,27 @@ fn join(a: Span, b: Span) -> Span {
     }
 }
 
-/// Operator precedence, from `||` (1) to `*` (6).
-fn binary_op(kind: Tok) -> Option<(BinaryOp, u8)> {
+/// The binary operator a token stands for, if any.
+fn binary_op(kind: Tok) -> Option<BinaryOp> {
     Some(match kind {
-        Tok::Or => (BinaryOp::Or, 1),
-        Tok::And => (BinaryOp::And, 2),
-        Tok::Eq => (BinaryOp::Eq, 3),
-        Tok::NotEq => (BinaryOp::NotEq, 3),
-        Tok::Lt => (BinaryOp::Lt, 4),
-        Tok::LtEq => (BinaryOp::LtEq, 4),
-        Tok::Gt => (BinaryOp::Gt, 4),
-        Tok::GtEq => (BinaryOp::GtEq, 4),
-        Tok::Plus => (BinaryOp::Add, 5),
-        Tok::Minus => (BinaryOp::Sub, 5),
-        Tok::Star => (BinaryOp::Mul, 6),
-        Tok::Slash => (BinaryOp::Div, 6),
-        Tok::Percent => (BinaryOp::Mod, 6),
+        Tok::Or => BinaryOp::Or,
+        Tok::And => BinaryOp::And,
+        Tok::Eq => BinaryOp::Eq,
+        Tok::NotEq => BinaryOp::NotEq,
+        Tok::Lt => BinaryOp::Lt,
+        Tok::LtEq => BinaryOp::LtEq,
+        Tok::Gt => BinaryOp::Gt,
+        Tok::GtEq => BinaryOp::GtEq,
+        Tok::Plus => BinaryOp::Add,
+        Tok::Minus => BinaryOp::Sub,
+        Tok::Star => BinaryOp::Mul,
+        Tok::Slash => BinaryOp::Div,
+        Tok::Percent => BinaryOp::Mod,
         _ => return None,
     })
 }
 
+/// Operator precedence, from `||` (1) to `*` (6).
 fn precedence(op: BinaryOp) -> u8 {
     match op {
         BinaryOp::Or => 1,
@@ -251,16 +260,12 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, at: usize) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error(
-                at,
-                format!(
-                    "Nesting too deep: Expressions, blocks and templates may be nested at most {MAX_DEPTH} levels deep."
-                ),
-            ));
+            return Err(self.too_deep(at));
         }
         Ok(())
     }
 
+    /// Counts one level of nesting less, after a successful [`Parser::enter`].
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
@@ -583,7 +588,7 @@ impl<'a> Parser<'a> {
     /// is tracked alongside, see [`MAX_TREE_DEPTH`].
     fn parse_binary(&mut self) -> PResult<Expr> {
         let first = self.parse_unary()?;
-        let Some((op, _)) = binary_op(self.peek().kind) else {
+        let Some(op) = binary_op(self.peek().kind) else {
             return Ok(first);
         };
         let expr_base = self.scratch.exprs.len();
@@ -606,7 +611,7 @@ impl<'a> Parser<'a> {
             let rhs = self.parse_unary()?;
             self.scratch.depths.push(tree_depth(&rhs, MAX_TREE_DEPTH));
             self.scratch.exprs.push(rhs);
-            next_op = binary_op(self.peek().kind).map(|(op, _)| op);
+            next_op = binary_op(self.peek().kind);
         }
         let end = self.peek().start;
         while self.scratch.ops.len() > op_base {
