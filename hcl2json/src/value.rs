@@ -182,12 +182,13 @@ impl Value {
         }
     }
 
-    /// Converts a primitive to a bool the way cty does (`"true"` → `true`).
+    /// Converts a primitive to a bool the way cty does (`"true"` and `"1"` →
+    /// `true`).
     pub fn to_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
-            Value::String(s) if s == "true" => Some(true),
-            Value::String(s) if s == "false" => Some(false),
+            Value::String(s) if s == "true" || s == "1" => Some(true),
+            Value::String(s) if s == "false" || s == "0" => Some(false),
             _ => None,
         }
     }
@@ -228,22 +229,44 @@ impl Value {
     }
 }
 
-/// Parses a decimal number as cty does for string-to-number conversion.
+/// Parses a decimal number the way cty converts a string to a number: an
+/// optional sign, digits with an optional fraction and exponent, or `Inf`.
+/// No surrounding spaces are allowed.
 pub fn parse_number(s: &str) -> Option<Number> {
-    let t = s.trim();
-    if t.is_empty() || t.starts_with('+') && t[1..].starts_with(['+', '-']) {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if unsigned == "Inf" || unsigned == "inf" {
+        let inf = if s.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+        return Some(Number::Float(inf));
+    }
+    if !is_decimal_literal(unsigned) {
         return None;
     }
-    if let Ok(i) = t.parse::<i64>() {
+    if let Ok(i) = s.parse::<i64>() {
         return Some(Number::Int(i));
     }
-    let looks_numeric = t
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    if !looks_numeric {
-        return None;
-    }
-    t.parse::<f64>().ok().map(Number::from_f64)
+    s.parse::<f64>().ok().map(Number::from_f64)
+}
+
+/// Whether `s` is `digits[.digits][e[±]digits]` with at least one mantissa digit.
+fn is_decimal_literal(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = digits_only(int_part)
+        && digits_only(frac_part)
+        && !(int_part.is_empty() && frac_part.is_empty());
+    let exponent_ok = exponent.map_or(true, |e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits_only(e)
+    });
+    mantissa_ok && exponent_ok
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ fn eval(src: &str) -> Result<Json, String> {
         src,
         vars: Some(&vars),
         functions: true,
-        base_dir: ".".into(),
+        base_dir: std::path::Path::new("."),
         keep_unknown: true,
     };
     ctx.eval(&expr).map(|v| v.to_json()).map_err(|e| e.message)

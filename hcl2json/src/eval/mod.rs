@@ -11,7 +11,7 @@ pub mod functions;
 pub mod types;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use crate::syntax::{
     BinaryOp, Call, Expr, ExprKind, ForExpr, ObjectKey, Span, Splat, Template, TemplatePart,
@@ -59,7 +59,7 @@ pub struct Context<'a> {
     /// Whether functions may be called.
     pub functions: bool,
     /// Folder that file functions resolve relative paths against.
-    pub base_dir: PathBuf,
+    pub base_dir: &'a Path,
     /// Keep references to undefined root variables as `${...}` text.
     pub keep_unknown: bool,
 }
@@ -71,7 +71,7 @@ impl<'a> Context<'a> {
             src,
             vars: None,
             functions: false,
-            base_dir: PathBuf::from("."),
+            base_dir: Path::new("."),
             keep_unknown: false,
         }
     }
@@ -454,7 +454,7 @@ impl Evaluator<'_, '_> {
             }
         }
         let fctx = FuncContext {
-            base_dir: &self.ctx.base_dir,
+            base_dir: self.ctx.base_dir,
         };
         func(&fctx, args).map_err(|why| {
             EvalError::new(
@@ -770,21 +770,14 @@ fn arithmetic(op: BinaryOp, x: Number, y: Number, span: Span) -> Result<Value> {
     Ok(result)
 }
 
-/// Orders and de-duplicates values as a cty set does: strings lexically,
-/// numbers numerically, anything else by first appearance.
-pub fn set_of(mut items: Vec<Value>) -> Vec<Value> {
+/// Orders and de-duplicates values as a cty set does.
+pub fn set_of(items: Vec<Value>) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
-    for v in items.drain(..) {
+    for v in items {
         if !out.contains(&v) {
             out.push(v);
         }
     }
-    out.sort_by(|a, b| match (a, b) {
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => {
-            x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal)
-        }
-        _ => std::cmp::Ordering::Equal,
-    });
+    out.sort_by(functions::cty_set_order);
     out
 }

@@ -17,6 +17,7 @@ use super::normalize;
 use super::schema::{self, Field, Hcl, Struct, Ty};
 use super::variables::{check_labels, duplicate_argument, expect_labels, TopLevel};
 use crate::error::{Error, Pos};
+use crate::eval::functions::parse_go_duration;
 use crate::eval::Context;
 use crate::json_writer::JsonWriter;
 use crate::syntax::{Attribute, Block, Body, Expr, ExprKind, Item, Span};
@@ -50,7 +51,7 @@ impl<'s> Scope<'s> {
             src: self.src,
             vars: Some(vars),
             functions: true,
-            base_dir: self.base_dir.clone(),
+            base_dir: &self.base_dir,
             keep_unknown: true,
         }
         .eval(expr)
@@ -995,66 +996,6 @@ fn sort_keys(map: &mut Map<String, Json>) {
     map.extend(entries);
 }
 
-/// Parses a Go duration (`"1h30m"`, `"1.5s"`, `"300ms"`, `"-2m"`, `"0"`)
-/// into nanoseconds, with Go's error messages.
-pub fn parse_go_duration(text: &str) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {text:?}");
-    let (negative, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if rest == "0" {
-        return Ok(0);
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: f64 = 0.0;
-    let mut exact: i128 = 0;
-    while !rest.is_empty() {
-        let digits_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..digits_end];
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return Err(invalid());
-        }
-        rest = &rest[digits_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
-        rest = &rest[unit_end..];
-        let scale: i128 = match unit {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            "" => return Err(format!("time: missing unit in duration {text:?}")),
-            other => return Err(format!("time: unknown unit {other:?} in duration {text:?}")),
-        };
-        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-        let whole: i128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| invalid())?
-        };
-        exact = exact
-            .checked_add(whole.checked_mul(scale).ok_or_else(invalid)?)
-            .ok_or_else(invalid)?;
-        if !frac.is_empty() {
-            let f: f64 = format!("0.{frac}").parse().map_err(|_| invalid())?;
-            total += f * scale as f64;
-        }
-    }
-    let ns = exact + total as i128;
-    let ns = if negative { -ns } else { ns };
-    i64::try_from(ns).map_err(|_| invalid())
-}
-
 /// Writes a sparse struct the way Go prints it: every field in
 /// declaration order; unset fields as zero values (or `null` for pointers,
 /// slices and maps); `omitempty` fields left out when empty.
@@ -1138,7 +1079,7 @@ fn is_empty(value: &Json) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_go_duration;
+    use crate::eval::functions::parse_go_duration;
 
     #[test]
     fn go_durations() {

@@ -610,7 +610,7 @@ fn evaluate_locals(
                 vars: Some(root),
                 functions: true,
                 keep_unknown: true,
-                base_dir: base_dir.to_path_buf(),
+                base_dir,
                 ..Context::constant(src)
             };
             match ctx.eval(&attr.expr) {

@@ -154,6 +154,8 @@ impl Signature {
     }
 }
 
+pub(crate) use crate::value::parse_number;
+
 /// Converts a primitive to a string as cty does (`5` → `"5"`, `true` → `"true"`).
 pub(crate) fn to_string(value: &Value) -> Result<String, &'static str> {
     match value {
@@ -168,68 +170,26 @@ pub(crate) fn to_string(value: &Value) -> Result<String, &'static str> {
 pub(crate) fn to_number(value: &Value) -> Result<Number, &'static str> {
     match value {
         Value::Number(n) => Ok(*n),
-        Value::String(s) => parse_number(s).ok_or("a number is required"),
+        Value::String(_) => value.to_number().ok_or("a number is required"),
         _ => Err("number required"),
     }
 }
 
 /// Converts a primitive to a bool as cty does (`"true"` and `"1"` are true).
 pub(crate) fn to_bool(value: &Value) -> Result<bool, &'static str> {
+    if let Some(b) = value.to_bool() {
+        return Ok(b);
+    }
     match value {
-        Value::Bool(b) => Ok(*b),
-        Value::String(s) => match s.as_str() {
-            "true" | "1" => Ok(true),
-            "false" | "0" => Ok(false),
-            other if other.eq_ignore_ascii_case("true") => {
-                Err("a bool is required; to convert from string, use lowercase \"true\"")
-            }
-            other if other.eq_ignore_ascii_case("false") => {
-                Err("a bool is required; to convert from string, use lowercase \"false\"")
-            }
-            _ => Err("a bool is required"),
-        },
+        Value::String(s) if s.eq_ignore_ascii_case("true") => {
+            Err("a bool is required; to convert from string, use lowercase \"true\"")
+        }
+        Value::String(s) if s.eq_ignore_ascii_case("false") => {
+            Err("a bool is required; to convert from string, use lowercase \"false\"")
+        }
+        Value::String(_) => Err("a bool is required"),
         _ => Err("bool required"),
     }
-}
-
-/// Parses a decimal number the way cty converts a string to a number: an
-/// optional sign, digits with an optional fraction and exponent, or `Inf`.
-/// No surrounding spaces are allowed.
-pub(crate) fn parse_number(s: &str) -> Option<Number> {
-    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if unsigned == "Inf" || unsigned == "inf" {
-        let inf = if s.starts_with('-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-        return Some(Number::Float(inf));
-    }
-    if !is_decimal_literal(unsigned) {
-        return None;
-    }
-    if let Ok(i) = s.parse::<i64>() {
-        return Some(Number::Int(i));
-    }
-    s.parse::<f64>().ok().map(Number::from_f64)
-}
-
-/// Whether `s` is `digits[.digits][e[±]digits]` with at least one mantissa digit.
-fn is_decimal_literal(s: &str) -> bool {
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(at) => (&s[..at], Some(&s[at + 1..])),
-        None => (s, None),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = digits_only(int_part)
-        && digits_only(frac_part)
-        && !(int_part.is_empty() && frac_part.is_empty());
-    let exponent_ok = exponent.map_or(true, |e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && digits_only(e)
-    });
-    mantissa_ok && exponent_ok
 }
 
 /// The largest magnitude an `int` conversion accepts, as in gocty.

@@ -278,25 +278,8 @@ fn next_subnet(current: Network, prefix: u32) -> (Network, bool) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, i, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
-
-    fn i(v: i64) -> Value {
-        Value::from(v)
-    }
 
     #[test]
     fn parses_like_go() {

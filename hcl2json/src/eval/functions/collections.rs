@@ -444,38 +444,8 @@ fn scaled_number(mantissa: i128, exponent: i32) -> Number {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, i, list, object as map, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
-
-    fn i(v: i64) -> Value {
-        Value::from(v)
-    }
-
-    fn list(items: Vec<Value>) -> Value {
-        Value::Tuple(items)
-    }
-
-    fn map(entries: &[(&str, Value)]) -> Value {
-        Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
-    }
 
     #[test]
     fn length_counts_collections_only() {

@@ -171,23 +171,10 @@ fn uuid_parse_problem(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, s};
     use super::*;
     use rsa::pkcs1::EncodeRsaPrivateKey;
     use rsa::rand_core::{CryptoRng, Error as RandError, RngCore};
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
 
     #[test]
     fn digests_in_hex() {

@@ -419,8 +419,9 @@ const DURATION_UNITS: [(&str, u64); 8] = [
     ("h", 3_600_000_000_000),
 ];
 
-/// Parses a Go duration (`"1h30m"`, `"-1.5h"`, `"300ms"`) to nanoseconds.
-fn parse_go_duration(text: &str) -> Result<i64, String> {
+/// Parses a Go duration (`"1h30m"`, `"-1.5h"`, `"300ms"`) to nanoseconds,
+/// with Go's error messages.
+pub(crate) fn parse_go_duration(text: &str) -> Result<i64, String> {
     let invalid = || format!("time: invalid duration {}", go_time_quote(text));
     let (negative, mut rest) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -535,21 +536,8 @@ fn go_time_quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
 
     fn fmt(format: &str, t: &str) -> FuncResult {
         call(formatdate, vec![s(format), s(t)])

@@ -202,30 +202,8 @@ fn csv_error(e: csv::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, object as obj, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
-
-    fn obj(entries: &[(&str, Value)]) -> Value {
-        Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
-    }
 
     #[test]
     fn base64_round_trip() {

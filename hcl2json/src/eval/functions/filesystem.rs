@@ -330,6 +330,7 @@ fn mode_string(meta: &fs::Metadata) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::s;
     use super::*;
     use std::path::Path;
 
@@ -339,10 +340,6 @@ mod tests {
 
     fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
         call_in(Path::new("."), f, args)
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
     }
 
     #[test]

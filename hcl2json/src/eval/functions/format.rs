@@ -366,17 +366,8 @@ fn pad_width(spec: &Spec, text: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
 
     fn fmt(template: &str, args: Vec<Value>) -> FuncResult {
         let mut all = vec![Value::from(template)];
@@ -389,10 +380,6 @@ mod tests {
             Ok(Value::String(s)) => s,
             other => panic!("{template}: {other:?}"),
         }
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
     }
 
     #[test]

@@ -26,6 +26,9 @@ mod cidr;
 mod collections;
 mod crypto;
 mod datetime;
+
+pub(crate) use datetime::parse_go_duration;
+pub(crate) use sets::cty_set_order;
 mod encoding;
 mod filesystem;
 mod format;
@@ -332,5 +335,49 @@ mod tests {
             call("join", vec![Value::from(" "), upper]),
             Ok(Value::from("svc-web svc-api"))
         );
+    }
+}
+
+/// Helpers shared by the functions' unit tests.
+#[cfg(test)]
+mod test_support {
+    use std::path::Path;
+
+    use super::{FuncContext, FuncImpl};
+    use crate::value::Value;
+
+    /// Calls `f` with the working directory as base folder.
+    pub fn call(f: FuncImpl, args: Vec<Value>) -> Result<Value, String> {
+        f(
+            &FuncContext {
+                base_dir: Path::new("."),
+            },
+            args,
+        )
+    }
+
+    /// A string value.
+    pub fn s(v: &str) -> Value {
+        Value::from(v)
+    }
+
+    /// An integer value.
+    pub fn i(v: i64) -> Value {
+        Value::from(v)
+    }
+
+    /// A list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::Tuple(items)
+    }
+
+    /// An object value.
+    pub fn object(entries: &[(&str, Value)]) -> Value {
+        Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
     }
 }

@@ -180,17 +180,8 @@ fn digit_value(c: char, base: u32) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::call;
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
 
     fn n(v: f64) -> Value {
         Value::from(v)

@@ -168,29 +168,8 @@ fn cartesian_product(lists: &[Vec<Value>], total: usize) -> Vec<Value> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, i, list, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
-
-    fn i(v: i64) -> Value {
-        Value::from(v)
-    }
-
-    fn list(items: Vec<Value>) -> Value {
-        Value::Tuple(items)
-    }
 
     #[test]
     fn union_is_sorted_and_distinct() {

@@ -412,21 +412,8 @@ fn perl_class(c: char, in_class: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
 
     fn strs(items: &[&str]) -> Value {
         Value::Tuple(items.iter().map(|&i| s(i)).collect())

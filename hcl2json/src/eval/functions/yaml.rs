@@ -980,33 +980,11 @@ fn indicator_kind(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{call, object as obj, s};
     use super::*;
-    use std::path::Path;
-
-    fn call(f: super::super::FuncImpl, args: Vec<Value>) -> FuncResult {
-        f(
-            &FuncContext {
-                base_dir: Path::new("."),
-            },
-            args,
-        )
-    }
-
-    fn s(v: &str) -> Value {
-        Value::from(v)
-    }
 
     fn decode(src: &str) -> FuncResult {
         call(yamldecode, vec![s(src)])
-    }
-
-    fn obj(entries: &[(&str, Value)]) -> Value {
-        Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
     }
 
     #[test]
