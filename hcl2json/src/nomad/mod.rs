@@ -52,7 +52,9 @@ impl Options {
     }
 
     /// Converts the job file `src` (read from `path`, which sets the folder
-    /// file functions start from) to `{"Job": {...}}`.
+    /// file functions start from) to `{"Job": {...}}`. The value's objects
+    /// have their keys sorted; [`Options::convert_to_text`] keeps Go's field
+    /// order.
     pub fn convert(&self, src: &str, path: Option<&Path>) -> Result<Json, Error> {
         let text = self.convert_to_text(src, path, None)?;
         serde_json::from_slice(&text).map_err(|e| Error::general(format!("internal: {e}")))
