@@ -14,7 +14,11 @@ fn root() -> BTreeMap<String, Value> {
         "dcs": ["dc1", "dc2"],
         "ports": {"http": 80, "https": 443},
         "servers": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
-        "flag": "true"
+        "flag": "true",
+        "groups": [
+            {"tasks": [{"name": "a"}, {"name": "b"}]},
+            {"tasks": [{"name": "c"}]}
+        ]
     }));
     BTreeMap::from([
         ("var".to_owned(), vars),
@@ -100,6 +104,22 @@ fn splats_and_for_expressions() {
     assert!(eval("{for s in [\"a\", \"a\"] : s => s}")
         .unwrap_err()
         .contains("Duplicate object key"));
+}
+
+#[test]
+fn nested_splats_give_nested_lists() {
+    assert_eq!(
+        eval("var.groups[*].tasks[*].name").unwrap(),
+        json!([["a", "b"], ["c"]])
+    );
+    assert_eq!(
+        eval("var.groups[*].tasks.*.name").unwrap(),
+        json!([["a", "b"], ["c"]])
+    );
+    assert_eq!(
+        eval("var.groups[*].tasks.*.name[0]").unwrap(),
+        json!(["a", "c"])
+    );
 }
 
 #[test]

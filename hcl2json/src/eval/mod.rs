@@ -322,21 +322,27 @@ impl Evaluator<'_, '_> {
 
     fn splat(&mut self, splat: &Splat) -> Result<Value> {
         let source = self.eval(&splat.source)?;
-        let items = match source {
+        self.map_each(source, &splat.each)
+    }
+
+    /// Applies `steps` to each element of `collection` (a null collection
+    /// is empty; any other single value is a one-element list).
+    fn map_each(&mut self, collection: Value, steps: &[Traversal]) -> Result<Value> {
+        let items = match collection {
             Value::Null => return Ok(Value::Tuple(Vec::new())),
             Value::Tuple(items) => items,
-            // A splat over a single value treats it as a one-element list.
             other => vec![other],
         };
         let mut out = Vec::with_capacity(items.len());
         for mut item in items {
-            for step in &splat.each {
+            for step in steps {
                 item = match step {
                     Traversal::Attr(name) => get_attr(item, &name.name, name.span)?,
                     Traversal::Index(key) => {
                         let k = self.eval(key)?;
                         index(item, &k, key.span)?
                     }
+                    Traversal::Splat { each, .. } => self.map_each(item, each)?,
                 };
             }
             out.push(item);

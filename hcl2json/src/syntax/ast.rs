@@ -176,6 +176,14 @@ pub enum Traversal {
     Attr(Ident),
     /// `[expr]` or legacy `.0`
     Index(Expr),
+    /// A splat nested in a full splat's steps (`a[*].b[*].c`, `a[*].b.*.c`):
+    /// applied to the current element, it maps `each` over it in turn.
+    Splat {
+        /// The steps applied to each element of the current element.
+        each: Vec<Traversal>,
+        /// `[*]` (takes every remaining step) or `.*` (attribute steps only).
+        full: bool,
+    },
 }
 
 /// A function call.

@@ -764,8 +764,14 @@ impl<'a> Parser<'a> {
     /// Parses an attribute-only splat after its `.*`: the following `.name`
     /// (and legacy `.0`) steps apply to each element.
     fn parse_attr_splat(&mut self, source: Expr, star: Token) -> PResult<Expr> {
+        let (each, end) = self.parse_attr_splat_steps(star.end)?;
+        Ok(self.splat(source, each, false, end))
+    }
+
+    /// The `.name` and `.0` steps of an attribute-only splat, and where the
+    /// last one ends (`end` if there are none).
+    fn parse_attr_splat_steps(&mut self, mut end: usize) -> PResult<(Vec<Traversal>, usize)> {
         let base = self.scratch.steps.len();
-        let mut end = star.end;
         while self.peek().kind == Tok::Dot {
             self.bump();
             let tok = self.next();
@@ -783,8 +789,7 @@ impl<'a> Parser<'a> {
             end = tok.end;
             self.scratch.steps.push(step);
         }
-        let each = take(&mut self.scratch.steps, base);
-        Ok(self.splat(source, each, false, end))
+        Ok((take(&mut self.scratch.steps, base), end))
     }
 
     fn splat(&self, source: Expr, each: Vec<Traversal>, full: bool, end: usize) -> Expr {
@@ -837,7 +842,16 @@ impl<'a> Parser<'a> {
     /// Parses the steps after a full splat `[*]`: every following `.name`,
     /// `.0` and `[key]` applies to each element.
     fn parse_full_splat(&mut self, source: Expr, marker_end: usize) -> PResult<Expr> {
-        let base = self.scratch.steps.len();
+        let (each, end) = self.parse_full_splat_steps(marker_end)?;
+        Ok(self.splat(source, each, true, end))
+    }
+
+    /// The steps after a `[*]`, and where the last one ends. As in HCL, a
+    /// nested `[*]` takes every step after it and a nested `.*` its
+    /// attribute steps; both become one [`Traversal::Splat`] step.
+    fn parse_full_splat_steps(&mut self, marker_end: usize) -> PResult<(Vec<Traversal>, usize)> {
+        self.enter(marker_end)?;
+        let mut steps = Vec::new();
         let mut end = marker_end;
         loop {
             let tok = self.peek();
@@ -849,15 +863,29 @@ impl<'a> Parser<'a> {
                     match tok.kind {
                         Tok::Ident => Traversal::Attr(self.ident(tok)),
                         Tok::Number => Traversal::Index(self.legacy_index(tok, false)?),
-                        Tok::Star => return Err(self.nested_splat(tok.start)),
+                        Tok::Star => {
+                            let (each, attr_end) = self.parse_attr_splat_steps(tok.end)?;
+                            end = attr_end;
+                            Traversal::Splat { each, full: false }
+                        }
                         _ => return Err(self.invalid_attribute_name(tok)),
                     }
                 }
                 Tok::LBrack => {
                     self.bump();
-                    let star = self.peek();
-                    if star.kind == Tok::Star {
-                        return Err(self.nested_splat(star.start));
+                    if self.peek().kind == Tok::Star {
+                        self.bump();
+                        let close = self.next();
+                        if close.kind != Tok::RBrack {
+                            return Err(self.error(
+                                close.start,
+                                "Missing close bracket on splat index: The star for a full splat operator must be immediately followed by a closing bracket (\"]\").",
+                            ));
+                        }
+                        let (each, inner_end) = self.parse_full_splat_steps(close.end)?;
+                        steps.push(Traversal::Splat { each, full: true });
+                        end = inner_end;
+                        break;
                     }
                     let (key, close_end) = self.parse_index_key()?;
                     end = close_end;
@@ -865,19 +893,10 @@ impl<'a> Parser<'a> {
                 }
                 _ => break,
             };
-            self.scratch.steps.push(step);
+            steps.push(step);
         }
-        let each = take(&mut self.scratch.steps, base);
-        Ok(self.splat(source, each, true, end))
-    }
-
-    /// A splat within the steps of a full splat would apply to each element
-    /// of each element, which the tree cannot express.
-    fn nested_splat(&self, at: usize) -> Box<Error> {
-        self.error(
-            at,
-            "Unsupported nested splat expression: A splat expression cannot be used within the traversal that follows a full splat expression ([*]). Use a for expression instead, like [for x in list : x.items[*].id].",
-        )
+        self.leave();
+        Ok((steps, end))
     }
 
     /// Parses a term: a literal, a variable, a call, a template, a
@@ -1901,7 +1920,7 @@ fn key_depth(expr: &Expr, budget: u32) -> u32 {
             .iter()
             .map(|step| match step {
                 Traversal::Index(key) => tree_depth(key, budget),
-                Traversal::Attr(_) => 0,
+                Traversal::Attr(_) | Traversal::Splat { .. } => 0,
             })
             .max()
             .unwrap_or(0),
@@ -2285,6 +2304,20 @@ mod tests {
         format!("(tmpl{})", prefixed(&parts))
     }
 
+    fn show_steps(steps: &[Traversal]) -> String {
+        steps
+            .iter()
+            .map(|t| match t {
+                Traversal::Attr(i) => format!(".{}", i.name),
+                Traversal::Index(k) => format!("[{}]", show(k)),
+                Traversal::Splat { each, full } => {
+                    let marker = if *full { "[*]" } else { ".*" };
+                    format!("{marker}{}", show_steps(each))
+                }
+            })
+            .collect()
+    }
+
     fn show(e: &Expr) -> String {
         match &e.kind {
             ExprKind::Null => "null".into(),
@@ -2313,14 +2346,7 @@ mod tests {
             ExprKind::GetAttr(src, name) => format!("{}.{}", show(src), name.name),
             ExprKind::Index(src, key) => format!("{}[{}]", show(src), show(key)),
             ExprKind::Splat(s) => {
-                let steps: String = s
-                    .each
-                    .iter()
-                    .map(|t| match t {
-                        Traversal::Attr(i) => format!(".{}", i.name),
-                        Traversal::Index(k) => format!("[{}]", show(k)),
-                    })
-                    .collect();
+                let steps = show_steps(&s.each);
                 let marker = if s.full { "[*]" } else { ".*" };
                 format!("({}{marker}{steps})", show(&s.source))
             }
@@ -2799,15 +2825,16 @@ mod tests {
         assert_eq!(expr("a[*].b + 1"), "((a[*].b) + 1)");
         assert_eq!(expr("length(a[*].id)"), "length((a[*].id))");
         fails("a = x.*.*\n", "1:9", "Nested splat expression not allowed:");
+        // Inside a full splat's steps, splats nest as in HCL: `[*]` takes
+        // every step after it, `.*` its attribute steps.
+        assert_eq!(expr("x[*].y[*]"), "(x[*].y[*])");
+        assert_eq!(expr("x[*].y[*].z[0]"), "(x[*].y[*].z[0])");
+        assert_eq!(expr("x[*].*"), "(x[*].*)");
+        assert_eq!(expr("x[*].y.*.z[1]"), "(x[*].y.*.z[1])");
         fails(
-            "a = x[*].y[*]\n",
-            "1:12",
-            "Unsupported nested splat expression:",
-        );
-        fails(
-            "a = x[*].*\n",
-            "1:10",
-            "Unsupported nested splat expression:",
+            "a = x[*].y.*.*\n",
+            "1:14",
+            "Nested splat expression not allowed:",
         );
         fails("a = x[*\n", "1:8", "Missing close bracket on splat index:");
     }

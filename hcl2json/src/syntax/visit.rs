@@ -24,11 +24,7 @@ pub fn visit_exprs(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         ExprKind::Splat(splat) => {
             visit_exprs(&splat.source, f);
-            for step in &splat.each {
-                if let Traversal::Index(e) = step {
-                    visit_exprs(e, f);
-                }
-            }
+            visit_steps(&splat.each, f);
         }
         ExprKind::Call(call) => call.args.iter().for_each(|e| visit_exprs(e, f)),
         ExprKind::Unary(_, e) | ExprKind::Parens(e) => visit_exprs(e, f),
@@ -50,6 +46,16 @@ pub fn visit_exprs(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
             if let Some(c) = &fe.cond {
                 visit_exprs(c, f);
             }
+        }
+    }
+}
+
+fn visit_steps(steps: &[Traversal], f: &mut dyn FnMut(&Expr)) {
+    for step in steps {
+        match step {
+            Traversal::Attr(_) => {}
+            Traversal::Index(e) => visit_exprs(e, f),
+            Traversal::Splat { each, .. } => visit_steps(each, f),
         }
     }
 }
@@ -123,6 +129,15 @@ pub fn shift_spans(expr: &mut Expr, by: u32) {
             }
         }
     }
+    fn shift_steps(steps: &mut [Traversal], by: u32) {
+        for step in steps {
+            match step {
+                Traversal::Attr(ident) => span(&mut ident.span, by),
+                Traversal::Index(e) => shift_spans(e, by),
+                Traversal::Splat { each, .. } => shift_steps(each, by),
+            }
+        }
+    }
     span(&mut expr.span, by);
     match &mut expr.kind {
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => {}
@@ -148,12 +163,7 @@ pub fn shift_spans(expr: &mut Expr, by: u32) {
         }
         ExprKind::Splat(splat) => {
             shift_spans(&mut splat.source, by);
-            for step in &mut splat.each {
-                match step {
-                    Traversal::Attr(ident) => span(&mut ident.span, by),
-                    Traversal::Index(e) => shift_spans(e, by),
-                }
-            }
+            shift_steps(&mut splat.each, by);
         }
         ExprKind::Call(call) => {
             span(&mut call.name.span, by);
