@@ -1,0 +1,1 @@
+//! A test double of the Nomad and Consul HTTP APIs (dev-only).
