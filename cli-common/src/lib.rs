@@ -33,6 +33,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches};
 
+pub mod http;
+pub mod nomad;
+
 /// The exit codes shared by every tool (design doc, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
