@@ -565,6 +565,8 @@ impl HttpClient {
         let agent_config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            // Cluster APIs are reached directly: no proxy from the environment.
+            .proxy(None)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_recv_response(Some(config.read_timeout))
             .timeout_recv_body(Some(config.read_timeout))
@@ -703,7 +705,8 @@ impl HttpClient {
         match e {
             ureq::Error::Timeout(t) => Failure {
                 error: HttpError::Timeout(format!("{what}: {at}: timed out ({t})")),
-                retryable: false,
+                // Nothing was sent yet: as safe to retry as a refused connection.
+                retryable: matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
             },
             ureq::Error::Io(io) => io_failure(&what, at, &io),
             ureq::Error::HostNotFound => Failure::retry(HttpError::Unreachable(format!(

@@ -401,6 +401,22 @@ fn blocking_query_waits_longer_than_the_read_timeout() {
 }
 
 #[test]
+fn gzip_responses_are_decoded() {
+    use flate2::write::GzEncoder;
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(br#"[{"ID":"web"}]"#).unwrap();
+    let zipped = gz.finish().unwrap();
+    let (addr, log) = http_server(move |_, _| Reply {
+        body: zipped.clone(),
+        ..Reply::json(200, "").header("Content-Encoding", "gzip")
+    });
+    let client = NomadClient::new(&nomad(&addr)).unwrap();
+    let r = client.get("/v1/jobs", &[]).unwrap();
+    assert_eq!(r.json().unwrap(), json!([{"ID": "web"}]));
+    assert_eq!(log.last().header("Accept-Encoding"), Some("gzip"));
+}
+
+#[test]
 fn redirects_are_not_followed() {
     let (addr, log) = http_server(|_, seen| {
         if seen.path() == "/v1/job/web" {
