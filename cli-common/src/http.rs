@@ -172,7 +172,7 @@ impl RetryPolicy {
             .initial_delay
             .saturating_mul(factor)
             .min(self.max_delay);
-        base.mul_f64(0.5 + random_unit())
+        Duration::try_from_secs_f64(base.as_secs_f64() * (0.5 + random_unit())).unwrap_or(base)
     }
 }
 
@@ -1103,6 +1103,11 @@ mod tests {
         for _ in 0..50 {
             let d0 = p.delay(0);
             assert!(d0 >= Duration::from_millis(50) && d0 < Duration::from_millis(150));
+            let huge = RetryPolicy {
+                max_delay: Duration::MAX,
+                ..p
+            };
+            assert!(huge.delay(60) > Duration::from_secs(1));
             let d9 = p.delay(9);
             assert!(d9 >= Duration::from_secs(1) && d9 < Duration::from_secs(3));
         }

@@ -46,6 +46,10 @@ const BLOCKING_MARGIN: Duration = Duration::from_secs(5);
 /// timeout when a blocking query gives no `wait`.
 const DEFAULT_BLOCKING_WAIT: Duration = Duration::from_secs(300);
 
+/// Longest wait the read timeout of a blocking query accounts for (twice
+/// the server's cap, to leave room for a server configured otherwise).
+const MAX_BLOCKING_WAIT: Duration = Duration::from_secs(600);
+
 /// Nomad connection flags, shared by every tool that talks to Nomad. Each
 /// flag overrides its `NOMAD_*` environment variable. The ACL token is
 /// never a flag value: it comes from `--token-file` or `NOMAD_TOKEN`.
@@ -309,7 +313,8 @@ impl NomadClient {
     /// A blocking GET: with `index` > 0 it sends `index` and, when given,
     /// `wait=<ms>ms` as the Go client does, and waits up to `wait + wait/16`
     /// plus a margin for the answer (the server's 5 minutes when `wait` is
-    /// `None`). Retried like [`NomadClient::get`].
+    /// `None`; at most 10 minutes are counted). Retried like
+    /// [`NomadClient::get`].
     pub fn get_blocking(
         &self,
         path: &str,
@@ -323,8 +328,12 @@ impl NomadClient {
             if let Some(wait) = wait {
                 request = request.query("wait", format!("{}ms", wait.as_millis()));
             }
-            let wait = wait.unwrap_or(DEFAULT_BLOCKING_WAIT);
-            request = request.read_timeout(wait + wait / 16 + BLOCKING_MARGIN);
+            // The server caps the wait at 5 minutes: a longer one changes nothing.
+            let wait = wait.unwrap_or(DEFAULT_BLOCKING_WAIT).min(MAX_BLOCKING_WAIT);
+            request = request.read_timeout(
+                wait.saturating_add(wait / 16)
+                    .saturating_add(BLOCKING_MARGIN),
+            );
         }
         self.send(request)
     }

@@ -370,6 +370,12 @@ fn blocking_query_sends_index_and_wait_in_ms() {
     assert_eq!(seen.param("index").as_deref(), Some("42"));
     assert_eq!(seen.param("wait").as_deref(), Some("1500ms"));
 
+    // An absurd wait is sent as asked but does not break the timeout.
+    client
+        .get_blocking("/v1/evaluation/e1", &[], Some(42), Some(Duration::MAX))
+        .unwrap();
+    assert!(log.last().param("wait").unwrap().ends_with("ms"));
+
     // Index 0 or absent: an ordinary query.
     client
         .get_blocking("/v1/evaluation/e1", &[], Some(0), wait)
