@@ -262,7 +262,7 @@ fn is_decimal_literal(s: &str) -> bool {
     let mantissa_ok = digits_only(int_part)
         && digits_only(frac_part)
         && !(int_part.is_empty() && frac_part.is_empty());
-    let exponent_ok = exponent.map_or(true, |e| {
+    let exponent_ok = exponent.is_none_or(|e| {
         let e = e.strip_prefix(['+', '-']).unwrap_or(e);
         !e.is_empty() && digits_only(e)
     });

@@ -107,7 +107,7 @@ fn extreme(sig: &Signature, args: Vec<Value>, better: fn(Number, Number) -> bool
     let mut best: Option<Number> = None;
     for (i, n) in numbers.iter().enumerate() {
         let n = sig.number(i, n)?;
-        if best.map_or(true, |b| better(n, b)) {
+        if best.is_none_or(|b| better(n, b)) {
             best = Some(n);
         }
     }

@@ -920,7 +920,7 @@ impl ScalarAnalysis {
         for (i, &c) in chars.iter().enumerate() {
             let followed_by_whitespace = chars
                 .get(i + 1)
-                .map_or(true, |&n| n == ' ' || n == '\t' || is_break(n));
+                .is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
             let (flow, block) =
                 indicator_kind(c, i == 0, followed_by_whitespace, preceded_by_whitespace);
             flow_indicators |= flow;
