@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 reader and writer over any byte stream (plain TCP or TLS), so the
 //! double has full control of the connection (keep-alive, dropping it mid-exchange).
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use crate::util::percent_decode;
 
@@ -144,7 +144,8 @@ fn read_head<R: BufRead>(r: &mut R) -> Result<Vec<u8>, ReadError> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
-        let n = r.read_until(b'\n', &mut head)?;
+        let budget = u64::try_from(MAX_HEAD + 1 - before.min(MAX_HEAD)).unwrap_or(0);
+        let n = r.by_ref().take(budget).read_until(b'\n', &mut head)?;
         if n == 0 {
             return if head.is_empty() {
                 Err(ReadError::Closed)
@@ -189,12 +190,11 @@ fn read_body<R: BufRead>(r: &mut R, req: &RecordedRequest) -> Result<Vec<u8>, Re
 fn read_chunked<R: BufRead>(r: &mut R) -> Result<Vec<u8>, ReadError> {
     let mut body = Vec::new();
     loop {
-        let mut line = String::new();
-        r.read_line(&mut line)?;
+        let line = small_line(r)?;
         let size_text = line.trim().split(';').next().unwrap_or_default();
         let size = usize::from_str_radix(size_text, 16)
             .map_err(|_| ReadError::Malformed("invalid chunk size"))?;
-        if body.len() + size > MAX_BODY {
+        if size > MAX_BODY.saturating_sub(body.len()) {
             return Err(ReadError::Malformed("request body too large"));
         }
         if size == 0 {
@@ -204,15 +204,21 @@ fn read_chunked<R: BufRead>(r: &mut R) -> Result<Vec<u8>, ReadError> {
         let start = body.len();
         body.resize(start + size, 0);
         r.read_exact(&mut body[start..])?;
-        let mut crlf = String::new();
-        r.read_line(&mut crlf)?;
+        small_line(r)?;
     }
+}
+
+/// One line of at most 4 KiB (chunk sizes, trailers), lossily decoded.
+fn small_line<R: BufRead>(r: &mut R) -> Result<String, ReadError> {
+    let mut line = Vec::new();
+    r.by_ref().take(4096).read_until(b'\n', &mut line)?;
+    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
 fn skip_trailers<R: BufRead>(r: &mut R) -> Result<(), ReadError> {
     loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 || line.trim().is_empty() {
+        let line = small_line(r)?;
+        if line.trim().is_empty() {
             return Ok(());
         }
     }
@@ -249,6 +255,15 @@ impl Response {
     pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_string(), value.into()));
         self
+    }
+
+    /// Writes the head and only the first half of the body (for a connection cut short).
+    pub(crate) fn write_truncated<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        self.write_to(&mut bytes, false)?;
+        let cut = bytes.len() - self.body.len() + self.body.len() / 2;
+        w.write_all(&bytes[..cut])?;
+        w.flush()
     }
 
     /// Writes the response; `close` adds `Connection: close`.

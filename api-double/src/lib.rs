@@ -30,7 +30,7 @@ mod util;
 
 pub use http::RecordedRequest;
 pub use pki::{TestPki, SERVER_EXTRA_NAME};
-pub use scenario::{DropOn, DropRule, Life, Scenario, TlsSetup, DEFAULT_STEP};
+pub use scenario::{DropOn, DropRule, FailRule, Life, Scenario, TlsSetup, DEFAULT_STEP};
 pub use server::NomadDouble;
 
 use serde_json::{json, Value};

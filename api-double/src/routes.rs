@@ -37,7 +37,9 @@ pub(crate) fn seed(shared: &Shared) {
             .to_string();
         st.index = st.index.max(*job_modify_index + 1);
         let mut spec = spec.clone();
-        spec["Namespace"] = json!(namespace);
+        if let Some(obj) = spec.as_object_mut() {
+            obj.insert("Namespace".into(), json!(namespace));
+        }
         let job = Job {
             namespace: namespace.clone(),
             id: id.clone(),

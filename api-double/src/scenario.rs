@@ -56,6 +56,20 @@ pub struct DropRule {
     pub nth: u32,
 }
 
+/// Answer the `nth` (1-based) matching request with a plain-text error instead of
+/// handling it (e.g. `500 No cluster leader`). Only that one request fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailRule {
+    /// Which requests are counted.
+    pub on: DropOn,
+    /// The 1-based number of the matching request to fail.
+    pub nth: u32,
+    /// HTTP status, e.g. 500.
+    pub status: u16,
+    /// Plain-text body, e.g. `No cluster leader`.
+    pub body: String,
+}
+
 /// Server-side TLS material (PEM). Get one from [`crate::TestPki::server_setup`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsSetup {
@@ -86,8 +100,13 @@ pub struct Scenario {
     pub tls: Option<TlsSetup>,
     /// Delay before every response.
     pub delay: Option<Duration>,
-    /// Drop one connection without a response.
+    /// Drop one connection without a (complete) response.
     pub drop: Option<DropRule>,
+    /// With `drop`: send the status line, headers and half the body before closing,
+    /// instead of closing without a byte.
+    pub drop_mid_response: bool,
+    /// Fail one request with a server error.
+    pub fail: Option<FailRule>,
     /// Jobs that exist before the test starts, with their `JobModifyIndex`.
     pub existing_jobs: Vec<(Value, u64)>,
     /// Known regions (`/v1/regions`; other `?region=` → `500 No path to region`).
@@ -106,6 +125,8 @@ impl Default for Scenario {
             tls: None,
             delay: None,
             drop: None,
+            drop_mid_response: false,
+            fail: None,
             existing_jobs: Vec::new(),
             regions: vec!["global".to_string()],
         }
@@ -168,6 +189,16 @@ impl Scenario {
         Self::happy_path().with_drop(DropRule { on, nth })
     }
 
+    /// Happy path where the `nth` matching request gets `500 No cluster leader`.
+    pub fn server_error(on: DropOn, nth: u32) -> Self {
+        Self::happy_path().with_failure(FailRule {
+            on,
+            nth,
+            status: 500,
+            body: "No cluster leader".to_string(),
+        })
+    }
+
     /// Scenario 10: happy path over HTTPS.
     pub fn tls(setup: TlsSetup) -> Self {
         Self::happy_path().with_tls(setup)
@@ -200,6 +231,18 @@ impl Scenario {
     /// Drops one connection.
     pub fn with_drop(mut self, rule: DropRule) -> Self {
         self.drop = Some(rule);
+        self
+    }
+
+    /// Makes the drop rule cut the response in the middle of its body.
+    pub fn with_drop_mid_response(mut self) -> Self {
+        self.drop_mid_response = true;
+        self
+    }
+
+    /// Fails one request with a server error.
+    pub fn with_failure(mut self, rule: FailRule) -> Self {
+        self.fail = Some(rule);
         self
     }
 

@@ -30,6 +30,7 @@ pub(crate) struct Shared {
     pub nodes: Vec<(String, String)>,
     requests: Mutex<Vec<RecordedRequest>>,
     drop_count: AtomicU32,
+    fail_count: AtomicU32,
     stopping: AtomicBool,
     /// Clones of the open connections, so shutdown can close them.
     open: Mutex<BTreeMap<u64, TcpStream>>,
@@ -44,7 +45,10 @@ impl Shared {
 
     /// Sleeps `d` unless the double shuts down first; `false` on shutdown.
     pub fn sleep(&self, d: Duration) -> bool {
-        let deadline = Instant::now() + d;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(d)
+            .unwrap_or(now + Duration::from_secs(86_400));
         let mut store = self.lock();
         loop {
             if store.shutdown {
@@ -95,21 +99,29 @@ impl Shared {
 
     /// Whether this request is the one the scenario's drop rule picks.
     fn should_drop(&self, req: &RecordedRequest) -> bool {
-        let Some(rule) = self.scenario.drop else {
-            return false;
-        };
-        let segs = req.segments();
-        let matches = match rule.on {
-            DropOn::AnyRequest => true,
-            DropOn::EvaluationRead => {
-                req.method == "GET" && segs.len() == 3 && segs[1] == "evaluation"
-            }
-            DropOn::DeploymentRead => {
-                req.method == "GET" && segs.len() == 3 && segs[1] == "deployment"
-            }
-        };
-        matches && self.drop_count.fetch_add(1, Ordering::SeqCst) + 1 == rule.nth
+        self.scenario
+            .drop
+            .is_some_and(|rule| picks(rule.on, rule.nth, &self.drop_count, req))
     }
+
+    /// The server error the scenario's fail rule gives this request, if any.
+    fn failure(&self, req: &RecordedRequest) -> Option<Response> {
+        let rule = self.scenario.fail.as_ref()?;
+        picks(rule.on, rule.nth, &self.fail_count, req)
+            .then(|| Response::text(rule.status, rule.body.clone()))
+    }
+}
+
+/// Counts requests matching `on`; true for the `nth` one.
+fn picks(on: DropOn, nth: u32, counter: &AtomicU32, req: &RecordedRequest) -> bool {
+    let segs = req.segments();
+    let read_of = |kind: &str| req.method == "GET" && segs.len() == 3 && segs[1] == kind;
+    let matches = match on {
+        DropOn::AnyRequest => true,
+        DropOn::EvaluationRead => read_of("evaluation"),
+        DropOn::DeploymentRead => read_of("deployment"),
+    };
+    matches && counter.fetch_add(1, Ordering::SeqCst) + 1 == nth
 }
 
 /// A running test double of the Nomad HTTP API. Shuts down when dropped.
@@ -148,6 +160,7 @@ impl NomadDouble {
             nodes: fake_nodes(),
             requests: Mutex::new(Vec::new()),
             drop_count: AtomicU32::new(0),
+            fail_count: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
             open: Mutex::new(BTreeMap::new()),
             next_conn: AtomicU64::new(0),
@@ -330,7 +343,8 @@ fn serve<S: Read + Write>(stream: S, shared: &Arc<Shared>) {
             }
         };
         shared.record(&req);
-        if shared.should_drop(&req) {
+        let dropped = shared.should_drop(&req);
+        if dropped && !shared.scenario.drop_mid_response {
             return;
         }
         if let Some(delay) = shared.scenario.delay {
@@ -338,7 +352,11 @@ fn serve<S: Read + Write>(stream: S, shared: &Arc<Shared>) {
                 return;
             }
         }
-        let response = handle(shared, &req);
+        let response = shared.failure(&req).unwrap_or_else(|| handle(shared, &req));
+        if dropped {
+            let _ = response.write_truncated(reader.get_mut());
+            return;
+        }
         let close = req.wants_close(http10);
         if response.write_to(reader.get_mut(), close).is_err() || close {
             return;

@@ -350,3 +350,39 @@ fn shutdown_releases_blocked_queries() {
     let took = waiter.join().unwrap();
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
+
+#[test]
+fn drop_mid_response_cuts_the_body() {
+    let nomad = NomadDouble::start(
+        Scenario::drop_connection(DropOn::AnyRequest, 1).with_drop_mid_response(),
+    );
+    let answer = support::raw(&nomad, b"GET /v1/agent/self HTTP/1.1\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(body.len() < length, "body cut short");
+    let client = Client::new(&nomad);
+    assert_eq!(client.get("/v1/agent/self").status, 200);
+}
+
+#[test]
+fn server_error_fails_one_request() {
+    let nomad =
+        NomadDouble::start(Scenario::server_error(DropOn::EvaluationRead, 1).with_step(FAST));
+    let client = Client::new(&nomad);
+    let reg = client.register(&job_json("example", &[("web", 1)]));
+    let failed = client.get(&eval_path(&reg["EvalID"]));
+    assert_eq!(
+        (failed.status, failed.body.as_str()),
+        (500, "No cluster leader")
+    );
+    assert_eq!(
+        failed.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(client.get(&eval_path(&reg["EvalID"])).status, 200);
+}
