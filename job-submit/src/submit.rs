@@ -146,6 +146,7 @@ impl<'a> Submitter<'a> {
     fn register_and_follow(&mut self, report: &mut Report) -> Step<()> {
         let registered = self.register()?;
         report.job_modify_index = Some(registered.job_modify_index);
+        self.resolve_placement(report);
         report.warnings = Some(registered.warnings.clone()).filter(|w| !w.is_empty());
         if let Some(w) = &report.warnings {
             self.progress.line(&format!("Job Warnings: {}", w.trim()));
@@ -166,6 +167,28 @@ impl<'a> Submitter<'a> {
             return Ok(());
         }
         self.follow_deployment_to_verdict(&eval.deployment_id, report)
+    }
+
+    /// Fills in the region and namespace Nomad stored the job in (a job
+    /// that names neither goes to the agent's region and `default`). Best
+    /// effort: the verdict does not depend on it.
+    fn resolve_placement(&mut self, report: &mut Report) {
+        if report.region.is_some() && report.namespace.is_some() {
+            return;
+        }
+        let path = format!("/v1/job/{}", esc(self.job.id()));
+        let Ok(stored) = self.client.get(&path, &[]).and_then(|r| r.json()) else {
+            return;
+        };
+        let field = |name: &str| {
+            stored
+                .get(name)
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        report.region = report.region.take().or_else(|| field("Region"));
+        report.namespace = report.namespace.take().or_else(|| field("Namespace"));
     }
 
     fn register(&mut self) -> Step<RegisterResponse> {

@@ -90,6 +90,14 @@ fn requests_to(nomad: &NomadDouble, method: &str, prefix: &str) -> Vec<RecordedR
         .collect()
 }
 
+/// Whether the tool read any evaluation or deployment (it followed the job).
+fn followed(nomad: &NomadDouble) -> bool {
+    nomad.requests().iter().any(|r| {
+        r.method == "GET"
+            && (r.path.starts_with("/v1/evaluation") || r.path.starts_with("/v1/deployment"))
+    })
+}
+
 const REPORT_KEYS: &[&str] = &[
     "job_id",
     "namespace",
@@ -122,6 +130,9 @@ fn a_healthy_deployment_is_successful() {
     assert_shape(&r.report);
     assert_eq!(r.report["status"], "successful");
     assert_eq!(r.report["job_id"], "web");
+    // Where Nomad put the job: the agent's region, the default namespace.
+    assert!(r.report["region"].is_string(), "{}", r.report);
+    assert_eq!(r.report["namespace"], "default");
     assert!(r.report["eval_id"].is_string());
     assert!(r.report["deployment_id"].is_string());
     assert_eq!(
@@ -162,9 +173,9 @@ fn monitoring_uses_blocking_queries() {
             .any(|r| r.query_value("index").is_some() && r.query_value("wait").is_some()),
         "no blocking query among {reads:?}"
     );
-    // A step-wise life of about ten state changes needs only a handful of
+    // A step-wise life of a few state changes needs only a handful of
     // reads, not one per poll interval.
-    assert!(reads.len() <= 15, "{} reads", reads.len());
+    assert!(reads.len() <= 8, "{} reads", reads.len());
 }
 
 #[test]
@@ -309,10 +320,7 @@ fn periodic_and_parameterized_jobs_are_registered_not_followed() {
         assert_eq!(r.code, Some(0), "{key}: {}", r.stderr);
         assert_eq!(r.report["status"], "registered", "{key}");
         assert_eq!(r.report["eval_id"], Value::Null, "{key}");
-        assert!(
-            requests_to(&nomad, "GET", "/v1/").is_empty(),
-            "{key}: followed"
-        );
+        assert!(!followed(&nomad), "{key}: followed");
     }
 }
 
@@ -323,7 +331,7 @@ fn detach_registers_and_stops() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.report["status"], "registered");
     assert!(r.report["eval_id"].is_string());
-    assert!(requests_to(&nomad, "GET", "/v1/").is_empty());
+    assert!(!followed(&nomad));
 }
 
 #[test]
