@@ -548,3 +548,16 @@ fn tls_with_a_ca_and_a_client_certificate() {
     assert!(r.stderr.contains("certificate"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn slow_answers_still_reach_a_verdict() {
+    let nomad = NomadDouble::start(Scenario::slow(Duration::from_millis(300)));
+    let r = submit(
+        &nomad,
+        &job_json("web", &[("app", 1)]),
+        &["--timeout", "60s"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.report["status"], "successful");
+    assert_eq!(requests_to(&nomad, "PUT", "/v1/jobs").len(), 1);
+}
