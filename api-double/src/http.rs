@@ -66,6 +66,12 @@ impl RecordedRequest {
             .collect()
     }
 
+    /// Whether the client waits for `100 Continue` before sending its body.
+    pub(crate) fn expects_continue(&self) -> bool {
+        self.header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+    }
+
     /// Whether the client asked to close the connection after this exchange.
     pub(crate) fn wants_close(&self, http10: bool) -> bool {
         let conn = self.header("connection").map(str::to_ascii_lowercase);
@@ -93,7 +99,26 @@ impl From<io::Error> for ReadError {
 }
 
 /// Reads one request; `Ok((request, is_http_1_0))`.
+#[cfg(test)]
 pub(crate) fn read_request<R: BufRead>(r: &mut R) -> Result<(RecordedRequest, bool), ReadError> {
+    let (mut req, http10) = read_request_head(r)?;
+    read_request_body(r, &mut req)?;
+    Ok((req, http10))
+}
+
+/// Reads the body announced by a request head into `req.body`.
+pub(crate) fn read_request_body<R: BufRead>(
+    r: &mut R,
+    req: &mut RecordedRequest,
+) -> Result<(), ReadError> {
+    req.body = read_body(r, req)?;
+    Ok(())
+}
+
+/// Reads a request line and headers (no body yet); `Ok((request, is_http_1_0))`.
+pub(crate) fn read_request_head<R: BufRead>(
+    r: &mut R,
+) -> Result<(RecordedRequest, bool), ReadError> {
     let head = read_head(r)?;
     let mut headers = [httparse::EMPTY_HEADER; 100];
     let mut parsed = httparse::Request::new(&mut headers);
@@ -115,7 +140,7 @@ pub(crate) fn read_request<R: BufRead>(r: &mut R) -> Result<(RecordedRequest, bo
         })
         .collect();
     let (raw_path, query) = split_target(target);
-    let mut req = RecordedRequest {
+    let req = RecordedRequest {
         method,
         path: percent_decode(&raw_path, false),
         raw_path,
@@ -123,7 +148,6 @@ pub(crate) fn read_request<R: BufRead>(r: &mut R) -> Result<(RecordedRequest, bo
         headers,
         body: Vec::new(),
     };
-    req.body = read_body(r, &req)?;
     Ok((req, http10))
 }
 

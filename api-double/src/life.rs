@@ -22,6 +22,18 @@ const SUCCESSFUL: &str = "Deployment completed successfully";
 const UNHEALTHY: &str = "Failed due to unhealthy allocations";
 const PROGRESS_DEADLINE_NS: u64 = 600_000_000_000;
 
+/// Allocations to place: `n` of `group`, numbered from `first`.
+struct Placement<'a> {
+    eval_id: &'a str,
+    dep_id: Option<&'a str>,
+    group: &'a str,
+    first: u64,
+    n: u64,
+    canary: bool,
+    spec: &'a Value,
+    version: u64,
+}
+
 /// One registration being played: which job, on which double.
 #[derive(Clone)]
 pub(crate) struct Run {
@@ -90,13 +102,26 @@ impl Run {
             run.complete_eval(st, eval_id, dep.as_deref());
             run.set_allocs_running(st, eval_id);
         });
-        self.step()?;
         match dep {
-            Some(dep) if canary => self.apply(|st, run| run.canaries_healthy(st, &dep)),
-            Some(dep) => self.apply(|st, run| run.deployment_healthy(st, &dep)),
-            None => self.apply(|st, run| run.batch_done(st, eval_id)),
+            // Canaries become healthy, then the deployment waits for promotion.
+            Some(dep) => self.become_healthy(&dep, !canary),
+            None => {
+                self.step()?;
+                self.apply(|st, run| run.batch_done(st, eval_id));
+                Some(())
+            }
         }
-        Some(())
+    }
+
+    /// One allocation per group turns healthy each step; with `finish`, the deployment
+    /// is marked successful once all placed allocations are healthy.
+    fn become_healthy(&self, dep_id: &str, finish: bool) -> Option<()> {
+        loop {
+            self.step()?;
+            if self.apply(|st, run| run.advance_health(st, dep_id, finish)) {
+                return Some(());
+            }
+        }
     }
 
     fn placement_failure(&self, eval_id: &str) -> Option<()> {
@@ -138,9 +163,7 @@ impl Run {
             run.complete_eval(st, eval_id, Some(dep_id));
             run.set_allocs_running(st, eval_id);
         });
-        self.step()?;
-        self.apply(|st, run| run.deployment_healthy(st, dep_id));
-        Some(())
+        self.become_healthy(dep_id, true)
     }
 
     // ---- state changes -------------------------------------------------------------
@@ -178,18 +201,17 @@ impl Run {
                 0
             };
             let placed = if canary { canaries } else { count };
-            let ids = self.place(
-                st,
-                index,
+            let placement = Placement {
                 eval_id,
-                dep_id.as_deref(),
-                &group,
-                0,
-                placed,
+                dep_id: dep_id.as_deref(),
+                group: &group,
+                first: 0,
+                n: placed,
                 canary,
-                &spec,
+                spec: &spec,
                 version,
-            );
+            };
+            let ids = self.place(st, index, &placement);
             dep_groups.insert(
                 group,
                 DeployGroup {
@@ -230,29 +252,16 @@ impl Run {
         Some(dep_id)
     }
 
-    /// Places `n` allocations of `group` numbered from `first`; returns their IDs.
-    #[allow(clippy::too_many_arguments)]
-    fn place(
-        &self,
-        st: &mut Store,
-        index: u64,
-        eval_id: &str,
-        dep_id: Option<&str>,
-        group: &str,
-        first: u64,
-        n: u64,
-        canary: bool,
-        spec: &Value,
-        version: u64,
-    ) -> Vec<String> {
+    /// Places the allocations `p` describes; returns their IDs.
+    fn place(&self, st: &mut Store, index: u64, p: &Placement<'_>) -> Vec<String> {
         let now = now_ns();
         let nodes = &self.shared.nodes;
-        (first..first + n)
+        (p.first..p.first + p.n)
             .map(|i| {
                 let id = new_id();
                 let (node_id, node_name) =
                     nodes[usize::try_from(i).unwrap_or(0) % nodes.len()].clone();
-                let tasks = task_names(spec, group)
+                let tasks = task_names(p.spec, p.group)
                     .into_iter()
                     .map(|t| (t, pending_task()))
                     .collect();
@@ -261,19 +270,19 @@ impl Run {
                     Alloc {
                         id: id.clone(),
                         namespace: self.namespace.clone(),
-                        eval_id: eval_id.to_string(),
-                        name: format!("{}.{group}[{i}]", self.job_id),
+                        eval_id: p.eval_id.to_string(),
+                        name: format!("{}.{}[{i}]", self.job_id, p.group),
                         node_id,
                         node_name,
                         job_id: self.job_id.clone(),
-                        job_type: crate::store::job_type(spec),
-                        job_version: version,
-                        task_group: group.to_string(),
+                        job_type: crate::store::job_type(p.spec),
+                        job_version: p.version,
+                        task_group: p.group.to_string(),
                         desired_status: "run".into(),
                         client_status: "pending".into(),
                         tasks,
-                        deployment_id: dep_id.unwrap_or_default().to_string(),
-                        canary,
+                        deployment_id: p.dep_id.unwrap_or_default().to_string(),
+                        canary: p.canary,
                         create_index: index,
                         modify_index: index,
                         create_time: now,
@@ -313,46 +322,46 @@ impl Run {
         }
     }
 
-    fn deployment_healthy(&self, st: &mut Store, dep_id: &str) {
+    /// Marks one more allocation healthy in each group; true when all are healthy.
+    fn advance_health(&self, st: &mut Store, dep_id: &str, finish: bool) -> bool {
         let index = st.bump();
-        self.mark_allocs_health(st, dep_id, true, index);
-        if let Some(d) = st.deployments.get_mut(dep_id) {
-            for g in d.groups.values_mut() {
-                g.healthy_allocs = g.placed_allocs;
+        let Some(mut dep) = st.deployments.get(dep_id).cloned() else {
+            return true;
+        };
+        for (group, g) in dep.groups.iter_mut() {
+            if g.healthy_allocs >= g.placed_allocs {
+                continue;
             }
-            d.status = "successful".into();
-            d.status_description = SUCCESSFUL.into();
-            touch_deployment(d, index);
-        }
-        if let Some(j) = st
-            .jobs
-            .get_mut(&(self.namespace.clone(), self.job_id.clone()))
-        {
-            j.stable = true;
-            j.modify_index = index;
-        }
-    }
-
-    fn canaries_healthy(&self, st: &mut Store, dep_id: &str) {
-        let index = st.bump();
-        self.mark_allocs_health(st, dep_id, true, index);
-        if let Some(d) = st.deployments.get_mut(dep_id) {
-            for g in d.groups.values_mut() {
-                g.healthy_allocs = g.placed_allocs;
+            let next = st.allocs.values_mut().find(|a| {
+                a.deployment_id == dep_id && &a.task_group == group && a.healthy.is_none()
+            });
+            match next {
+                Some(a) => {
+                    a.healthy = Some(true);
+                    touch_alloc(a, index);
+                    g.healthy_allocs += 1;
+                }
+                None => g.healthy_allocs = g.placed_allocs,
             }
-            touch_deployment(d, index);
         }
-    }
-
-    fn mark_allocs_health(&self, st: &mut Store, dep_id: &str, healthy: bool, index: u64) {
-        for a in st
-            .allocs
-            .values_mut()
-            .filter(|a| a.deployment_id == dep_id && a.healthy.is_none())
-        {
-            a.healthy = Some(healthy);
-            touch_alloc(a, index);
+        let all = dep
+            .groups
+            .values()
+            .all(|g| g.healthy_allocs >= g.placed_allocs);
+        if all && finish {
+            dep.status = "successful".into();
+            dep.status_description = SUCCESSFUL.into();
+            if let Some(j) = st
+                .jobs
+                .get_mut(&(self.namespace.clone(), self.job_id.clone()))
+            {
+                j.stable = true;
+                j.modify_index = index;
+            }
         }
+        st.deployments
+            .insert(dep_id.to_string(), touched_dep(dep, index));
+        all
     }
 
     fn batch_done(&self, st: &mut Store, eval_id: &str) {
@@ -507,18 +516,17 @@ impl Run {
         let mut dep = dep;
         for (group, g) in dep.groups.iter_mut() {
             let rest = g.desired_total.saturating_sub(g.placed_allocs);
-            self.place(
-                st,
-                index,
+            let placement = Placement {
                 eval_id,
-                Some(dep_id),
+                dep_id: Some(dep_id),
                 group,
-                g.placed_allocs,
-                rest,
-                false,
-                &spec,
+                first: g.placed_allocs,
+                n: rest,
+                canary: false,
+                spec: &spec,
                 version,
-            );
+            };
+            self.place(st, index, &placement);
             g.placed_allocs += rest;
         }
         dep.status_description = RUNNING.into();

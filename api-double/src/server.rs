@@ -15,7 +15,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 use serde_json::Value;
 
-use crate::http::{read_request, ReadError, RecordedRequest, Response};
+use crate::http::{read_request_body, read_request_head, ReadError, RecordedRequest, Response};
 use crate::routes;
 use crate::scenario::{DropOn, Scenario, TlsSetup};
 use crate::store::Store;
@@ -334,7 +334,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<Arc<Serve
 fn serve<S: Read + Write>(stream: S, shared: &Arc<Shared>) {
     let mut reader = BufReader::new(stream);
     loop {
-        let (req, http10) = match read_request(&mut reader) {
+        let (req, http10) = match read_one(&mut reader) {
             Ok(r) => r,
             Err(ReadError::Closed) => return,
             Err(ReadError::Malformed(why)) => {
@@ -362,6 +362,20 @@ fn serve<S: Read + Write>(stream: S, shared: &Arc<Shared>) {
             return;
         }
     }
+}
+
+/// Reads one request, answering `Expect: 100-continue` before its body.
+fn read_one<S: Read + Write>(
+    reader: &mut BufReader<S>,
+) -> Result<(RecordedRequest, bool), ReadError> {
+    let (mut req, http10) = read_request_head(reader)?;
+    if req.expects_continue() {
+        reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    }
+    read_request_body(reader, &mut req)?;
+    Ok((req, http10))
 }
 
 /// ACL check, then routing.

@@ -622,6 +622,27 @@ fn malformed_requests_get_400_without_killing_the_server() {
 }
 
 #[test]
+fn expect_100_continue_is_answered() {
+    use std::io::{Read, Write};
+    let nomad = NomadDouble::start(Scenario::happy_path());
+    let body = json!({"Job": job_json("example", &[("g", 1)])}).to_string();
+    let mut s = std::net::TcpStream::connect(nomad.socket_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let head = format!(
+        "PUT /v1/jobs HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0u8; 25];
+    s.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(body.as_bytes()).unwrap();
+    let mut rest = String::new();
+    let _ = s.read_to_string(&mut rest);
+    assert!(rest.starts_with("HTTP/1.1 200 OK"), "{rest}");
+}
+
+#[test]
 fn requests_are_recorded() {
     let nomad = NomadDouble::start(Scenario::happy_path());
     let client = Client::new(&nomad).token("tok");

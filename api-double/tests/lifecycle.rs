@@ -41,13 +41,19 @@ fn happy_path_runs_eval_then_deployment_to_success() {
     let first = client.get(&dep_path);
     let mut index = first.index();
     let mut dep = first.json();
+    let mut healthy_seen = Vec::new();
     while dep["Status"] == "running" {
         assert_eq!(dep["StatusDescription"], "Deployment is running");
+        healthy_seen.push(dep["TaskGroups"]["web"]["HealthyAllocs"].as_u64().unwrap());
         let next = client.get(&format!("{dep_path}?index={index}&stale="));
         index = next.index();
         dep = next.json();
     }
     assert_eq!(dep["Status"], "successful");
+    assert!(
+        healthy_seen.contains(&1),
+        "healthy grows one by one: {healthy_seen:?}"
+    );
     assert_eq!(
         dep["StatusDescription"],
         "Deployment completed successfully"
