@@ -19,6 +19,7 @@
 //! [`NomadDouble::requests`] records what clients sent. Dropping the double stops it.
 
 mod http;
+mod join;
 mod life;
 mod pki;
 mod plan;
@@ -30,7 +31,9 @@ mod util;
 
 pub use http::RecordedRequest;
 pub use pki::{TestPki, SERVER_EXTRA_NAME};
-pub use scenario::{DropOn, DropRule, FailRule, Life, Scenario, TlsSetup, DEFAULT_STEP};
+pub use scenario::{
+    DropOn, DropRule, FailRule, JoinTarget, Life, Scenario, TlsSetup, DEFAULT_STEP,
+};
 pub use server::NomadDouble;
 
 use serde_json::{json, Value};

@@ -94,6 +94,9 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &RecordedRequest) -> Response {
         }
         ["v1", "regions"] => verbs(req, &["GET"]).map(|()| regions(shared)),
         ["v1", "agent", "self"] => verbs(req, &["GET"]).map(|()| agent_self(shared)),
+        ["v1", "agent", "join"] => {
+            verbs(req, &["PUT", "POST"]).map(|()| crate::join::join(shared, req))
+        }
         ["v1", "agent", "members"] => verbs(req, &["GET"]).map(|()| agent_members(shared)),
         _ => Err(Response::text(404, "404 page not found\n")),
     };
@@ -110,7 +113,9 @@ fn verbs(req: &RecordedRequest, allowed: &[&str]) -> Result<(), Response> {
 
 fn region_check(shared: &Shared, req: &RecordedRequest) -> Option<Response> {
     let region = req.query_value("region").filter(|r| !r.is_empty())?;
-    let known = shared.scenario.regions.iter().any(|r| r == region);
+    let known = crate::join::known_regions(shared)
+        .iter()
+        .any(|r| r == region);
     (!known).then(|| Response::text(500, "No path to region"))
 }
 
@@ -767,12 +772,10 @@ fn alloc_read(shared: &Shared, req: &RecordedRequest, id: &str) -> Reply {
 // ---- agent, status, regions ------------------------------------------------------------
 
 fn regions(shared: &Shared) -> Response {
-    let mut regions = shared.scenario.regions.clone();
-    regions.sort();
-    Response::json(&json!(regions))
+    Response::json(&json!(crate::join::known_regions(shared)))
 }
 
-fn own_region(shared: &Shared) -> String {
+pub(crate) fn own_region(shared: &Shared) -> String {
     shared
         .scenario
         .regions
@@ -818,6 +821,6 @@ fn agent_self(shared: &Shared) -> Response {
 fn agent_members(shared: &Shared) -> Response {
     Response::json(&json!({
         "ServerName": "nomad-double", "ServerRegion": own_region(shared), "ServerDC": "dc1",
-        "Members": [member(shared)],
+        "Members": crate::join::members(shared, member(shared)),
     }))
 }

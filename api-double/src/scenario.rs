@@ -70,6 +70,21 @@ pub struct FailRule {
     pub body: String,
 }
 
+/// A Nomad server that `PUT /v1/agent/join?address=…` can reach: joining its
+/// `address` (`host:port` of its serf port; a bare host means port 4648) succeeds and it
+/// then shows up in `/v1/agent/members` and (its region) in `/v1/regions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinTarget {
+    /// Serf address, e.g. `10.0.0.2:4648`.
+    pub address: String,
+    /// Node name (the member is listed as `<name>.<region>`).
+    pub name: String,
+    /// Its region.
+    pub region: String,
+    /// Its datacenter.
+    pub datacenter: String,
+}
+
 /// Server-side TLS material (PEM). Get one from [`crate::TestPki::server_setup`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsSetup {
@@ -109,6 +124,8 @@ pub struct Scenario {
     pub fail: Option<FailRule>,
     /// Jobs that exist before the test starts, with their `JobModifyIndex`.
     pub existing_jobs: Vec<(Value, u64)>,
+    /// Servers a join can reach; any other address fails with `connection refused`.
+    pub join_targets: Vec<JoinTarget>,
     /// Known regions (`/v1/regions`; other `?region=` → `500 No path to region`).
     pub regions: Vec<String>,
 }
@@ -128,6 +145,7 @@ impl Default for Scenario {
             drop_mid_response: false,
             fail: None,
             existing_jobs: Vec::new(),
+            join_targets: Vec::new(),
             regions: vec!["global".to_string()],
         }
     }
@@ -249,6 +267,17 @@ impl Scenario {
     /// Adds a job that exists from the start, at `job_modify_index`.
     pub fn with_existing_job(mut self, job: Value, job_modify_index: u64) -> Self {
         self.existing_jobs.push((job, job_modify_index));
+        self
+    }
+
+    /// Adds a server that joins can reach (see [`JoinTarget`]).
+    pub fn with_join_target(mut self, address: &str, name: &str, region: &str, dc: &str) -> Self {
+        self.join_targets.push(JoinTarget {
+            address: address.to_string(),
+            name: name.to_string(),
+            region: region.to_string(),
+            datacenter: dc.to_string(),
+        });
         self
     }
 

@@ -480,6 +480,8 @@ pub(crate) struct Store {
     pub deployments: BTreeMap<String, Deployment>,
     /// Allocations by ID.
     pub allocs: BTreeMap<String, Alloc>,
+    /// Servers joined through `/v1/agent/join`.
+    pub joined: Vec<crate::scenario::JoinTarget>,
     /// Set when the double shuts down, so blocked queries return.
     pub shutdown: bool,
 }

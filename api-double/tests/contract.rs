@@ -864,3 +864,80 @@ fn mutual_tls_requires_a_client_certificate() {
     let foreign = tls_client(&nomad, &other_pki, true);
     assert!(foreign.try_call("GET", "/v1/status/leader", None).is_err());
 }
+
+// ---- agent join ------------------------------------------------------------------------
+
+#[test]
+fn agent_join_follows_the_gossip_rules() {
+    let scenario = Scenario::happy_path()
+        .with_join_target("10.0.0.2:4648", "eu-1", "eu", "eu-west-1")
+        .with_join_target("10.0.0.3", "eu-2", "eu", "eu-west-1");
+    let nomad = NomadDouble::start(scenario);
+    let client = Client::new(&nomad);
+    let rules = Rules {
+        extra_ok: &["warning"],
+        ..Rules::STRICT
+    };
+
+    let failed = client.call("PUT", "/v1/agent/join?address=10.0.0.9", None);
+    assert_eq!(failed.status, 200);
+    assert_shape(&fixture("v1_agent_join_failed.json"), &failed.json(), rules);
+    assert_eq!(
+        failed.json(),
+        json!({"num_joined": 0, "warning": "",
+        "error": fixture("v1_agent_join_failed.json")["error"]})
+    );
+
+    let mixed = client.call(
+        "POST",
+        "/v1/agent/join?address=10.0.0.2:4648&address=10.0.0.9&address=10.0.0.3",
+        None,
+    );
+    assert_shape(&fixture("v1_agent_join.json"), &mixed.json(), rules);
+    assert_eq!(
+        mixed.json(),
+        json!({"num_joined": 2, "error": "", "warning": ""})
+    );
+
+    let members = client.get("/v1/agent/members").json();
+    assert_shape(&fixture("v1_agent_members.json"), &members, Rules::TYPES);
+    let names: Vec<&str> = members["Members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nomad-double.global", "eu-1.eu", "eu-2.eu"]);
+    assert_eq!(client.get("/v1/regions").json(), json!(["eu", "global"]));
+    assert_eq!(client.get("/v1/status/leader?region=eu").status, 200);
+
+    let missing = client.call("PUT", "/v1/agent/join", None);
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (400, "missing address to join")
+    );
+    assert_eq!(client.get("/v1/agent/join?address=10.0.0.2").status, 405);
+}
+
+#[test]
+fn anonymous_join_under_acls_warns() {
+    let nomad = NomadDouble::start(Scenario::acl_required("tok").with_join_target(
+        "10.0.0.2:4648",
+        "b",
+        "global",
+        "dc1",
+    ));
+    let anonymous = Client::new(&nomad)
+        .call("PUT", "/v1/agent/join?address=10.0.0.2:4648", None)
+        .json();
+    assert_eq!(anonymous["num_joined"], 1);
+    assert!(anonymous["warning"]
+        .as_str()
+        .unwrap()
+        .starts_with("anonymous server join is deprecated"));
+    let with_token = Client::new(&nomad)
+        .token("tok")
+        .call("PUT", "/v1/agent/join?address=10.0.0.2:4648", None)
+        .json();
+    assert_eq!(with_token["warning"], "");
+}
