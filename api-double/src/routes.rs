@@ -287,7 +287,8 @@ fn job_sub(shared: &Shared, req: &RecordedRequest, id: &str, sub: &str) -> Reply
     let ns = namespace(req);
     match sub {
         "evaluations" => blocking(shared, req, |st| {
-            let evals = st.job_evals(&ns, id);
+            let mut evals = st.job_evals(&ns, id);
+            evals.sort_by_key(|e| std::cmp::Reverse(e.create_index));
             let index = st.max_index(evals.iter().map(|e| e.modify_index));
             Ok((
                 index,

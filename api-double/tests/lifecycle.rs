@@ -392,3 +392,35 @@ fn server_error_fails_one_request() {
     );
     assert_eq!(client.get(&eval_path(&reg["EvalID"])).status, 200);
 }
+
+/// Kills the child process when the test ends, even on failure.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn standalone_binary_serves_the_double() {
+    use std::io::BufRead;
+    let mut child = KillOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_nomad-double"))
+            .args(["--addr", "127.0.0.1:0", "--step-ms", "20", "--token", "t"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn nomad-double"),
+    );
+    let mut line = String::new();
+    let stdout = child.0.stdout.take().unwrap();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let client = Client::with_tls(line.trim().to_string(), None).token("t");
+    client.register(&job_json("example", &[("web", 1)]));
+    client.poll("/v1/job/example/deployment", |d| {
+        d["Status"] == "successful"
+    });
+}
