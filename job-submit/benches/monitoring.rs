@@ -55,7 +55,7 @@ fn one_run(job_file: &std::path::Path) -> Figures {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let job_file = dir.path().join("job.json");
-    let job = serde_json::json!({ "Job": job_json("bench", &[("web", 2), ("db", 1)]) });
+    let job = serde_json::json!({ "Job": job_json("bench", &[("web", 1)]) });
     std::fs::write(&job_file, job.to_string()).expect("write the job");
 
     println!("job-submit monitoring cost: a 10 s deployment on the API double");
