@@ -18,6 +18,7 @@
 //! Every request is served on its own thread (a blocking query holds its connection);
 //! [`NomadDouble::requests`] records what clients sent. Dropping the double stops it.
 
+pub mod agent;
 mod http;
 mod join;
 mod life;
