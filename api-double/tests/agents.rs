@@ -519,3 +519,80 @@ ui_config { enabled = true }
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `name -> status` of the Consul LAN members an agent lists.
+fn lan_members(a: &AgentDouble) -> Vec<(String, u64)> {
+    let v = get_json(&format!("{}/v1/agent/members", consul_url(a)));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["Name"].as_str().unwrap().to_string(),
+                m["Status"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn consul_lan_leave_rejoin_and_wrong_datacenter() {
+    let a = AgentDouble::start(
+        AgentConfig::new("a", ip("127.0.0.71"))
+            .with_consul(ConsulRole::server("dc1").with_acl_token("t0k")),
+    )
+    .unwrap();
+    let b_config = AgentConfig::new("b", ip("127.0.0.72"))
+        .with_consul(ConsulRole::server("dc1").with_retry_join(&["127.0.0.71"]));
+    let mut b = AgentDouble::start(b_config.clone()).unwrap();
+    let token = Some(("X-Consul-Token", "t0k"));
+    let url = format!("{}/v1/agent/members", consul_url(&a));
+    assert_eq!(call("GET", &url, None), (403, "Permission denied".into()));
+    assert_eq!(
+        call("GET", &url, Some(("X-Consul-Token", "nope"))),
+        (403, "ACL not found".into())
+    );
+    let members = |token| -> Value { serde_json::from_str(&call("GET", &url, token).1).unwrap() };
+    let status_of_b = |token| {
+        members(token).as_array().and_then(|l| {
+            l.iter()
+                .find(|m| m["Name"] == "b")
+                .map(|m| m["Status"].clone())
+        })
+    };
+    wait_for(4, "b alive in a's LAN view", || {
+        (status_of_b(token) == Some(1.into())).then_some(())
+    });
+    // Status stays open; the leader is the lowest-named alive server.
+    assert_eq!(
+        get_json(&format!("{}/v1/status/leader", consul_url(&b))),
+        "127.0.0.71:8300"
+    );
+    assert_eq!(
+        get_json(&format!("{}/v1/status/peers", consul_url(&b))),
+        serde_json::json!(["127.0.0.71:8300", "127.0.0.72:8300"])
+    );
+
+    b.leave();
+    wait_for(2, "b left", || {
+        (status_of_b(token) == Some(3.into())).then_some(())
+    });
+    let b = AgentDouble::start(b_config).unwrap();
+    wait_for(4, "b alive again", || {
+        (status_of_b(token) == Some(1.into())).then_some(())
+    });
+    assert_eq!(lan_members(&b).len(), 2);
+
+    let other = AgentDouble::start(
+        AgentConfig::new("x", ip("127.0.0.73")).with_consul(ConsulRole::client("dc2")),
+    )
+    .unwrap();
+    let (status, body) = call(
+        "PUT",
+        &format!("{}/v1/agent/join/127.0.0.71", consul_url(&other)),
+        None,
+    );
+    assert_eq!(status, 500);
+    assert!(body.contains("part of wrong datacenter"), "{body}");
+    assert_eq!(lan_members(&other).len(), 1);
+}

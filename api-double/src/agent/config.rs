@@ -300,6 +300,49 @@ mod tests {
         assert_eq!(f.port(&["ports", "http"], 4646), 5646);
     }
 
+    fn write(dir: &std::path::Path, name: &str, text: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn nomad_client_and_consul_files() {
+        let dir = std::env::temp_dir().join(format!("agent-double-config-{}", std::process::id()));
+        let nomad = dir.join("nomad");
+        write(
+            &nomad,
+            "client.hcl",
+            "region = \"europe\"\nbind_addr = \"{{ GetPrivateIP }}\"\nadvertise { http = \"10.0.0.5:4646\" }\nclient {\n  enabled = true\n  node_class = \"web\"\n  servers = [\"10.0.0.1:4647\"]\n  meta { rack = \"r1\" }\n}\nacl { enabled = true }\n",
+        );
+        let c = AgentConfig::from_nomad_files(&[nomad]).unwrap();
+        let n = c.nomad.unwrap();
+        assert!(!n.server);
+        assert_eq!(n.region, "europe");
+        assert_eq!(n.retry_join, vec!["10.0.0.1:4647"]);
+        assert_eq!(n.node_class, "web");
+        assert_eq!(n.meta.get("rack").map(String::as_str), Some("r1"));
+        assert_eq!(n.acl_token.as_deref(), Some(DEFAULT_ACL_TOKEN));
+        assert_eq!(c.bind, ANY);
+        assert_eq!(c.advertise, "10.0.0.5".parse().ok());
+
+        let consul = dir.join("consul");
+        write(
+            &consul,
+            "consul.json",
+            r#"{"datacenter":"france","server":true,"bootstrap_expect":3,"encrypt":"k==","ports":{"serf_wan":9302},"retry_join_wan":["10.1.0.1"],"acl":{"enabled":true,"tokens":{"initial_management":"m"}}}"#,
+        );
+        let c = AgentConfig::from_consul_files(&[consul]).unwrap();
+        let r = c.consul.unwrap();
+        assert!(r.server);
+        assert_eq!(r.bootstrap_expect, 3);
+        assert_eq!(r.serf_wan_port, 9302);
+        assert_eq!(r.encrypt.as_deref(), Some("k=="));
+        assert_eq!(r.retry_join_wan, vec!["10.1.0.1"]);
+        assert_eq!(r.acl_token.as_deref(), Some("m"));
+        assert!(AgentConfig::from_consul_files(&[dir.join("missing")]).is_err());
+        let _ = fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn ips() {
         assert_eq!(parse_ip("10.0.0.1:4648"), "10.0.0.1".parse().ok());

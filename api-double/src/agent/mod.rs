@@ -324,12 +324,14 @@ impl Agent {
         let answer: Value = serde_json::from_slice(&answer)
             .map_err(|_| format!("read tcp {addr}: malformed gossip answer"))?;
         self.with_pool(kind, |p| {
-            if p.key_matches(&answer) {
-                p.merge(&answer);
-                Ok(())
-            } else {
-                Err("No installed keys could decrypt the message".to_string())
+            if !p.key_matches(&answer) {
+                return Err("No installed keys could decrypt the message".to_string());
             }
+            if let Some(refusal) = p.foreign_datacenter(&answer) {
+                return Err(refusal);
+            }
+            p.merge(&answer);
+            Ok(())
         })
         .unwrap_or_else(|| Err("no such gossip pool".into()))
     }
@@ -363,23 +365,33 @@ impl Agent {
             if !p.key_matches(&msg) {
                 return Response::text(400, "No installed keys could decrypt the message");
             }
+            if let Some(refusal) = p.foreign_datacenter(&msg) {
+                return Response::text(400, refusal);
+            }
             p.merge(&msg);
             Response::json(&p.wire())
         });
         answer.unwrap_or_else(|| Response::text(404, "not a member of this gossip pool"))
     }
 
-    /// One gossip round: an exchange with every member of every pool.
+    /// One gossip round: an exchange with every member of every pool, in parallel (so
+    /// an unreachable member does not delay the others).
     fn gossip_round(&self) {
+        let mut targets = Vec::new();
         for kind in [PoolKind::Nomad, PoolKind::Lan, PoolKind::Wan] {
-            let targets = self.with_pool(kind, |p| p.targets()).unwrap_or_default();
-            for t in targets {
+            let addrs = self.with_pool(kind, |p| p.targets()).unwrap_or_default();
+            targets.extend(addrs.into_iter().map(|a| (kind, a)));
+        }
+        thread::scope(|s| {
+            for (kind, addr) in &targets {
                 if self.stop.stopping() {
                     return;
                 }
-                let _ = self.exchange(kind, &t);
+                s.spawn(move || {
+                    let _ = self.exchange(*kind, addr);
+                });
             }
-        }
+        });
     }
 
     /// Tries the pending `retry_join` addresses of every pool; clears them on success.
@@ -475,8 +487,9 @@ fn incarnation() -> u64 {
         .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
-fn new_pool(me: Member, retry: Vec<String>, key: Option<String>) -> Pool {
+fn new_pool(me: Member, retry: Vec<String>, key: Option<String>, lan: bool) -> Pool {
     Pool {
+        lan,
         me,
         others: BTreeMap::new(),
         retry,
@@ -579,7 +592,7 @@ impl AgentDouble {
                 .iter()
                 .map(|a| with_default_port(a, default_port))
                 .collect();
-            pools.nomad = Some(new_pool(me, retry, None));
+            pools.nomad = Some(new_pool(me, retry, None, false));
         }
 
         if let Some(c) = config.consul.as_mut() {
@@ -625,7 +638,7 @@ impl AgentDouble {
                     .iter()
                     .map(|a| with_default_port(a, c.serf_wan_port))
                     .collect();
-                pools.wan = Some(new_pool(wan_me, retry, c.encrypt.clone()));
+                pools.wan = Some(new_pool(wan_me, retry, c.encrypt.clone(), false));
                 common.push(("wan_join_port", c.serf_wan_port.to_string()));
             } else {
                 common.push(("role", "node".into()));
@@ -636,7 +649,7 @@ impl AgentDouble {
                 .iter()
                 .map(|a| with_default_port(a, c.serf_lan_port))
                 .collect();
-            pools.lan = Some(new_pool(lan_me, retry, c.encrypt.clone()));
+            pools.lan = Some(new_pool(lan_me, retry, c.encrypt.clone(), true));
         }
 
         let agent = Arc::new(Agent {

@@ -145,6 +145,8 @@ pub(crate) fn join_host_port(host: &str, port: u16) -> String {
 /// One agent's view of one pool.
 #[derive(Debug)]
 pub(crate) struct Pool {
+    /// A Consul LAN pool: members of other datacenters are refused.
+    pub lan: bool,
     /// The agent's own member (always alive in its own view).
     pub me: Member,
     /// Every other member heard of, by name.
@@ -201,6 +203,21 @@ impl Pool {
     /// Whether a message was sealed with this pool's key.
     pub(crate) fn key_matches(&self, msg: &Value) -> bool {
         msg.get("key").and_then(Value::as_str) == self.key.as_deref()
+    }
+
+    /// For a LAN pool, why a message from another datacenter is refused (Consul's
+    /// merge-delegate text).
+    pub(crate) fn foreign_datacenter(&self, msg: &Value) -> Option<String> {
+        if !self.lan {
+            return None;
+        }
+        let dc = self.me.tag("dc");
+        let list = msg.get("members").and_then(Value::as_array)?;
+        list.iter().find_map(|m| {
+            let theirs = m.get("tags")?.get("dc")?.as_str()?;
+            let name = m.get("name")?.as_str()?;
+            (theirs != dc).then(|| format!("Member '{name}' part of wrong datacenter '{theirs}'"))
+        })
     }
 
     /// Merges a peer's message (newest incarnation wins); the sender, who just answered
