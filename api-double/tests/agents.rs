@@ -239,6 +239,16 @@ fn nomad_nodes_lists_the_region_clients_that_joined() {
     assert_eq!(n[0]["NodeClass"], "web");
     assert_eq!(n[0]["Datacenter"], "eu-west-1");
     assert_eq!(n[0]["Address"], "127.0.0.32");
+    let (status, body) = call(
+        "GET",
+        &format!("{}/v1/nodes?region=us&pretty", nomad_url(&eu)),
+        token,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\n  {"), "pretty: {body}");
+    let us_nodes: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(us_nodes.as_array().map(Vec::len), Some(1), "{us_nodes}");
+    assert_eq!(us_nodes[0]["Name"], "worker-2");
     // Server members list servers only.
     let members = get_json(&format!("{}/v1/agent/members", nomad_url(&_us)));
     assert_eq!(members["Members"].as_array().unwrap().len(), 2);

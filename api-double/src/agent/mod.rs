@@ -665,10 +665,11 @@ impl AgentDouble {
                 if req.path.starts_with("/gossip/") {
                     return a.gossip_request(req);
                 }
-                match api {
+                let response = match api {
                     Api::Nomad => nomad::route(&a, req),
                     Api::Consul => consul::route(&a, req),
-                }
+                };
+                pretty(req, response)
             });
             match net::spawn_listener(listener, handler, Arc::clone(&agent.stop)) {
                 Ok(h) => threads.push(h),
@@ -746,6 +747,19 @@ impl Drop for AgentDouble {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `?pretty`: a JSON body re-indented, as the agents do.
+fn pretty(req: &RecordedRequest, mut response: Response) -> Response {
+    if req.query_value("pretty").is_none() || response.status != 200 {
+        return response;
+    }
+    if let Ok(v) = serde_json::from_slice::<Value>(&response.body) {
+        if let Ok(body) = serde_json::to_vec_pretty(&v) {
+            response.body = body;
+        }
+    }
+    response
 }
 
 /// The address to print for a listener bound to `ip`.

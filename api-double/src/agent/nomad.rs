@@ -30,7 +30,7 @@ pub(crate) fn route(agent: &Agent, req: &RecordedRequest) -> Response {
         "/v1/regions" if get => Response::json(&json!(regions(agent, role))),
         "/v1/status/leader" if get => leader(agent, role, req),
         "/v1/status/peers" if get => peers(agent, role, req),
-        "/v1/nodes" if get => nodes(agent, role),
+        "/v1/nodes" if get => nodes(agent, role, req),
         "/v1/agent/join" | "/v1/agent/members" | "/v1/agent/self" | "/v1/regions"
         | "/v1/status/leader" | "/v1/status/peers" | "/v1/nodes" => {
             Response::text(405, "Invalid method")
@@ -242,11 +242,17 @@ fn self_info(agent: &Agent, role: &NomadRole) -> Response {
     }))
 }
 
-fn nodes(agent: &Agent, role: &NomadRole) -> Response {
+/// Client nodes of the region (`?region=` or the agent's own) that registered with
+/// its servers.
+fn nodes(agent: &Agent, role: &NomadRole, req: &RecordedRequest) -> Response {
+    let region = match target_region(agent, role, req) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
     let list: Vec<Value> = agent
         .members(PoolKind::Nomad)
         .into_iter()
-        .filter(|(m, _)| m.tag("role") == "node" && m.tag("region") == role.region)
+        .filter(|(m, _)| m.tag("role") == "node" && m.tag("region") == region)
         .map(|(m, s)| node_stub(&m, s))
         .collect();
     Response::json(&Value::Array(list))
