@@ -383,6 +383,10 @@ fn consul_wan_federation() {
     );
     let me = get_json(&format!("{}/v1/agent/self", consul_url(&client)));
     assert_eq!(me["Config"]["Server"], false);
+    wait_for(3, "the client lists every datacenter", || {
+        let dcs = get_json(&format!("{}/v1/catalog/datacenters", consul_url(&client)));
+        (dcs == serde_json::json!(["gce-west1", "aws-west2", "france"])).then_some(())
+    });
 }
 
 #[test]

@@ -112,13 +112,19 @@ fn wan_servers(agent: &Agent) -> Vec<(Member, Status)> {
     agent.members(PoolKind::Wan)
 }
 
-/// Own datacenter first, then the other datacenters of the WAN pool, sorted.
+/// Own datacenter first, then the other datacenters of the WAN pool, sorted (a client
+/// answers with what its LAN servers told it).
 fn datacenters(agent: &Agent, role: &ConsulRole) -> Vec<String> {
-    let others: BTreeSet<String> = wan_servers(agent)
-        .into_iter()
-        .filter(|(m, s)| *s != Status::Left && m.tag("dc") != role.datacenter)
-        .map(|(m, _)| m.tag("dc").to_string())
-        .collect();
+    let mut others: BTreeSet<String> = if role.server {
+        wan_servers(agent)
+            .into_iter()
+            .filter(|(_, s)| *s != Status::Left)
+            .map(|(m, _)| m.tag("dc").to_string())
+            .collect()
+    } else {
+        agent.heard_datacenters()
+    };
+    others.remove(&role.datacenter);
     std::iter::once(role.datacenter.clone())
         .chain(others)
         .collect()

@@ -35,7 +35,7 @@ mod net;
 mod nomad;
 mod pool;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -284,6 +284,8 @@ struct Pools {
     nomad: Option<Pool>,
     lan: Option<Pool>,
     wan: Option<Pool>,
+    /// Consul clients: the datacenters their LAN servers know over the WAN.
+    heard_datacenters: BTreeSet<String>,
 }
 
 impl Pools {
@@ -293,6 +295,48 @@ impl Pools {
             PoolKind::Lan => self.lan.as_mut(),
             PoolKind::Wan => self.wan.as_mut(),
         }
+    }
+
+    /// The gossip message of a pool; a Consul server's LAN messages also carry the
+    /// datacenters of its WAN pool (so clients can answer `/v1/catalog/datacenters`).
+    fn message(&mut self, kind: PoolKind) -> Option<Value> {
+        let mut msg = self.get_mut(kind)?.wire();
+        if kind == PoolKind::Lan {
+            if let Some(wan) = &self.wan {
+                let dcs: BTreeSet<String> = wan
+                    .members()
+                    .into_iter()
+                    .filter(|(_, s)| *s != pool::Status::Left)
+                    .map(|(m, _)| m.tag("dc").to_string())
+                    .collect();
+                msg["datacenters"] = serde_json::json!(dcs);
+            }
+        }
+        Some(msg)
+    }
+
+    /// Checks and merges a peer's message into a pool; `Err` is why it was refused.
+    fn absorb(&mut self, kind: PoolKind, msg: &Value) -> Result<(), String> {
+        let pool = self
+            .get_mut(kind)
+            .ok_or_else(|| "not a member of this gossip pool".to_string())?;
+        if !pool.key_matches(msg) {
+            return Err("No installed keys could decrypt the message".to_string());
+        }
+        if let Some(refusal) = pool.foreign_datacenter(msg) {
+            return Err(refusal);
+        }
+        pool.merge(msg);
+        let heard = msg.get("datacenters").and_then(Value::as_array);
+        if kind == PoolKind::Lan && self.wan.is_none() {
+            if let Some(list) = heard.filter(|l| !l.is_empty()) {
+                self.heard_datacenters = list
+                    .iter()
+                    .filter_map(|d| d.as_str().map(str::to_string))
+                    .collect();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -311,10 +355,16 @@ impl Agent {
         self.with_pool(kind, |p| p.members()).unwrap_or_default()
     }
 
+    /// Datacenters a Consul client heard of from its LAN servers.
+    pub(crate) fn heard_datacenters(&self) -> BTreeSet<String> {
+        self.pools().heard_datacenters.clone()
+    }
+
     /// One push-pull exchange with `addr`; `Err` is the text after `Failed to join <addr>: `.
     pub(crate) fn exchange(&self, kind: PoolKind, addr: &str) -> Result<(), String> {
         let msg = self
-            .with_pool(kind, |p| p.wire())
+            .pools()
+            .message(kind)
             .ok_or_else(|| "no such gossip pool".to_string())?;
         let body = serde_json::to_vec(&msg).unwrap_or_default();
         let (status, answer) = net::post(addr, &format!("/gossip/{}", kind.path()), &body)?;
@@ -323,17 +373,7 @@ impl Agent {
         }
         let answer: Value = serde_json::from_slice(&answer)
             .map_err(|_| format!("read tcp {addr}: malformed gossip answer"))?;
-        self.with_pool(kind, |p| {
-            if !p.key_matches(&answer) {
-                return Err("No installed keys could decrypt the message".to_string());
-            }
-            if let Some(refusal) = p.foreign_datacenter(&answer) {
-                return Err(refusal);
-            }
-            p.merge(&answer);
-            Ok(())
-        })
-        .unwrap_or_else(|| Err("no such gossip pool".into()))
+        self.pools().absorb(kind, &answer)
     }
 
     /// Joins every address; `(joined, errors)` with `Failed to join <addr>: ...` texts.
@@ -361,17 +401,17 @@ impl Agent {
         let Some(msg) = req.body_json() else {
             return Response::text(400, "malformed gossip message");
         };
-        let answer = self.with_pool(kind, |p| {
-            if !p.key_matches(&msg) {
-                return Response::text(400, "No installed keys could decrypt the message");
-            }
-            if let Some(refusal) = p.foreign_datacenter(&msg) {
-                return Response::text(400, refusal);
-            }
-            p.merge(&msg);
-            Response::json(&p.wire())
-        });
-        answer.unwrap_or_else(|| Response::text(404, "not a member of this gossip pool"))
+        let mut pools = self.pools();
+        if pools.get_mut(kind).is_none() {
+            return Response::text(404, "not a member of this gossip pool");
+        }
+        if let Err(why) = pools.absorb(kind, &msg) {
+            return Response::text(400, why);
+        }
+        match pools.message(kind) {
+            Some(answer) => Response::json(&answer),
+            None => Response::text(404, "not a member of this gossip pool"),
+        }
     }
 
     /// One gossip round: an exchange with every member of every pool, in parallel (so
