@@ -91,8 +91,8 @@ pub struct AgentSelf {
     pub config: SelfConfig,
     /// The full runtime configuration (read for the WAN advertise address).
     pub debug_config: BTreeMap<String, Value>,
-    /// The agent's LAN member.
-    pub member: Member,
+    /// The agent's LAN member (`null` before it joined its own pool).
+    pub member: Option<Member>,
     /// Runtime statistics (read for `serf_wan.encrypted`).
     pub stats: BTreeMap<String, BTreeMap<String, Value>>,
 }
@@ -110,15 +110,20 @@ pub struct SelfConfig {
 }
 
 impl AgentSelf {
-    /// Whether WAN (else LAN) gossip is encrypted, from `Stats`; `None`
-    /// when the agent does not say.
+    /// Whether gossip is encrypted: `Stats.serf_wan.encrypted` (else
+    /// `serf_lan`), else whether `DebugConfig.EncryptKey` is set (real
+    /// agents show it as `hidden`); `None` when the agent does not say.
     pub fn gossip_encrypted(&self) -> Option<bool> {
-        ["serf_wan", "serf_lan"].iter().find_map(|pool| {
+        let from_stats = ["serf_wan", "serf_lan"].iter().find_map(|pool| {
             match self.stats.get(*pool)?.get("encrypted")? {
                 Value::Bool(b) => Some(*b),
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             }
+        });
+        from_stats.or_else(|| {
+            let key = self.debug_config.get("EncryptKey")?.as_str()?;
+            Some(!key.is_empty())
         })
     }
 
@@ -198,6 +203,22 @@ mod tests {
         assert_eq!(members[0].address(), "10.1.10.12:8302");
         assert_eq!(members[1].status_word(), "failed");
         assert_eq!(members[1].datacenter(), "dc3");
+    }
+
+    #[test]
+    fn agent_self_reads_with_a_null_member_and_encryption() {
+        let text = r#"{"Config":{"Datacenter":"dc1","NodeName":"n","Server":true},
+            "DebugConfig":{"AdvertiseAddrWAN":"tcp://34.1.2.3:8302","EncryptKey":"hidden"},
+            "Member":null,"Stats":{"consul":{"server":"true"}}}"#;
+        let agent: AgentSelf = serde_json::from_str(text).unwrap();
+        assert!(agent.config.server && agent.member.is_none());
+        assert_eq!(agent.gossip_encrypted(), Some(true));
+        assert_eq!(agent.wan_address().as_deref(), Some("34.1.2.3"));
+        let fixture: AgentSelf = serde_json::from_str(
+            r#"{"Config":{"Datacenter":"dc1","Server":true},"Meta":{"a":"b"},"Coord":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(fixture.gossip_encrypted(), None);
     }
 
     #[test]

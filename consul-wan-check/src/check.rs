@@ -76,13 +76,28 @@ pub struct MemberReport {
     pub status: String,
 }
 
-impl From<&Member> for MemberReport {
-    fn from(m: &Member) -> MemberReport {
+impl MemberReport {
+    /// A WAN member: its datacenter is tag `dc`, else the name's suffix.
+    pub fn wan(m: &Member) -> MemberReport {
         MemberReport {
             name: m.name.clone(),
             address: m.address(),
             datacenter: m.datacenter(),
             status: m.status_word().to_string(),
+        }
+    }
+
+    /// A LAN member: its datacenter is tag `dc`, else the agent's own (LAN
+    /// names carry no datacenter suffix).
+    pub fn lan(m: &Member, own_dc: &str) -> MemberReport {
+        let datacenter = m
+            .tags
+            .get("dc")
+            .filter(|dc| !dc.is_empty())
+            .map_or(own_dc, String::as_str);
+        MemberReport {
+            datacenter: datacenter.to_string(),
+            ..MemberReport::wan(m)
         }
     }
 }
@@ -119,8 +134,7 @@ pub struct Verdict {
     pub wan: Vec<Member>,
 }
 
-fn sorted_reports(members: &[Member]) -> Vec<MemberReport> {
-    let mut out: Vec<MemberReport> = members.iter().map(MemberReport::from).collect();
+fn sorted(mut out: Vec<MemberReport>) -> Vec<MemberReport> {
     out.sort_by(|a, b| (&a.datacenter, &a.name).cmp(&(&b.datacenter, &b.name)));
     out
 }
@@ -184,7 +198,12 @@ pub fn evaluate(snapshot: &Snapshot, expect: &Expectations) -> Verdict {
         }
     }
     if let (Some(needed), Some(lan)) = (expect.lan, &snapshot.lan) {
-        let alive = lan.iter().filter(|m| m.is_alive()).count();
+        let alive = lan
+            .iter()
+            .filter(|m| {
+                m.is_alive() && MemberReport::lan(m, &snapshot.own_dc).datacenter == snapshot.own_dc
+            })
+            .count();
         if alive < needed {
             reasons.push(format!(
                 "datacenter {}: {alive} alive LAN member(s), {needed} needed",
@@ -200,12 +219,18 @@ pub fn evaluate(snapshot: &Snapshot, expect: &Expectations) -> Verdict {
         .collect();
     let report = Report {
         datacenters: snapshot.catalog.clone(),
-        members: sorted_reports(&snapshot.wan),
+        members: sorted(snapshot.wan.iter().map(MemberReport::wan).collect()),
         missing_datacenters: missing,
         failed_members: failed,
         warnings: Vec::new(),
         healthy: reasons.is_empty(),
-        lan_members: snapshot.lan.as_deref().map(sorted_reports),
+        lan_members: snapshot.lan.as_ref().map(|lan| {
+            sorted(
+                lan.iter()
+                    .map(|m| MemberReport::lan(m, &snapshot.own_dc))
+                    .collect(),
+            )
+        }),
     };
     Verdict {
         report,

@@ -164,6 +164,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let join_failures = if agent.config.server {
         join_all(&client, &plan.joins)?
     } else {
+        if !plan.joins.is_empty() {
+            note("not joining: the agent is not a server (only servers join the WAN pool)");
+        }
         Vec::new()
     };
     let deadline = started + cli.wait;
@@ -184,7 +187,10 @@ fn agent_views(config: &ConsulConfig, local: &AgentSelf, plan: &Plan) -> Vec<Age
         agent: local.clone(),
     }];
     for (dc, address) in &plan.peer_agents {
-        if dc == &local.config.datacenter || address == &config.address {
+        let same_agent = config
+            .with_address(address)
+            .is_ok_and(|peer| peer.address == config.address);
+        if dc == &local.config.datacenter || same_agent {
             continue;
         }
         match peer_self(config, address) {
