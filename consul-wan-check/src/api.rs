@@ -3,9 +3,10 @@
 //! defaults, so an older or newer agent still reads.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use cli_common::consul::ConsulClient;
-use cli_common::http::HttpError;
+use cli_common::http::{HttpError, Request};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -156,36 +157,56 @@ pub fn host_of(address: &str) -> String {
     }
 }
 
-fn get<T: DeserializeOwned>(
-    client: &ConsulClient,
-    path: &str,
-    query: &[(&str, &str)],
-) -> Result<T, HttpError> {
-    let response = client.get(path, query)?;
-    serde_json::from_slice(&response.body)
-        .map_err(|e| HttpError::Decode(format!("GET {path}: unexpected answer: {e}")))
+/// Shortest read timeout given to a request near the deadline.
+const MIN_READ_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Reads one agent's endpoints; with a deadline, no request waits for its
+/// answer much beyond it (a hung agent times out, exit 5).
+#[derive(Debug, Clone, Copy)]
+pub struct Api<'a> {
+    client: &'a ConsulClient,
+    deadline: Option<Instant>,
 }
 
-/// `GET /v1/agent/self`.
-pub fn agent_self(client: &ConsulClient) -> Result<AgentSelf, HttpError> {
-    get(client, "/v1/agent/self", &[])
-}
+impl<'a> Api<'a> {
+    /// Reads through `client`, answers bounded by `deadline` when given.
+    pub fn new(client: &'a ConsulClient, deadline: Option<Instant>) -> Api<'a> {
+        Api { client, deadline }
+    }
 
-/// `GET /v1/agent/members?wan=1`: `None` when the agent answers `null`
-/// (a client agent has no WAN pool).
-pub fn wan_members(client: &ConsulClient) -> Result<Option<Vec<Member>>, HttpError> {
-    get(client, "/v1/agent/members", &[("wan", "1")])
-}
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, HttpError> {
+        let mut request = Request::get(path).queries(query);
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            request = request.read_timeout(left.max(MIN_READ_TIMEOUT));
+        }
+        let response = self.client.send(request)?;
+        serde_json::from_slice(&response.body)
+            .map_err(|e| HttpError::Decode(format!("GET {path}: unexpected answer: {e}")))
+    }
 
-/// `GET /v1/agent/members` (the LAN pool of the agent's datacenter).
-pub fn lan_members(client: &ConsulClient) -> Result<Vec<Member>, HttpError> {
-    get::<Option<Vec<Member>>>(client, "/v1/agent/members", &[]).map(Option::unwrap_or_default)
-}
+    /// `GET /v1/agent/self`.
+    pub fn agent_self(&self) -> Result<AgentSelf, HttpError> {
+        self.get("/v1/agent/self", &[])
+    }
 
-/// `GET /v1/catalog/datacenters`.
-pub fn datacenters(client: &ConsulClient) -> Result<Vec<String>, HttpError> {
-    get::<Option<Vec<String>>>(client, "/v1/catalog/datacenters", &[])
-        .map(Option::unwrap_or_default)
+    /// `GET /v1/agent/members?wan=1`: `None` when the agent answers `null`
+    /// (a client agent has no WAN pool).
+    pub fn wan_members(&self) -> Result<Option<Vec<Member>>, HttpError> {
+        self.get("/v1/agent/members", &[("wan", "1")])
+    }
+
+    /// `GET /v1/agent/members` (the LAN pool of the agent's datacenter).
+    pub fn lan_members(&self) -> Result<Vec<Member>, HttpError> {
+        self.get::<Option<Vec<Member>>>("/v1/agent/members", &[])
+            .map(Option::unwrap_or_default)
+    }
+
+    /// `GET /v1/catalog/datacenters`.
+    pub fn datacenters(&self) -> Result<Vec<String>, HttpError> {
+        self.get::<Option<Vec<String>>>("/v1/catalog/datacenters", &[])
+            .map(Option::unwrap_or_default)
+    }
 }
 
 #[cfg(test)]

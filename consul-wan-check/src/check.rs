@@ -1,11 +1,10 @@
 //! From what the agent says to a verdict: the report printed on stdout and
 //! the reasons the federation is not healthy yet.
 
-use cli_common::consul::ConsulClient;
 use cli_common::http::HttpError;
 use serde::Serialize;
 
-use crate::api::{self, Member, FAILED};
+use crate::api::{Api, Member, FAILED};
 
 /// What must hold for the federation to be healthy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,26 +37,22 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the WAN pool, the catalog and (when `lan`) the LAN pool.
     pub fn observe(
-        client: &ConsulClient,
+        api: &Api<'_>,
         own_dc: &str,
         agent_is_server: bool,
         lan: bool,
     ) -> Result<Snapshot, HttpError> {
         let wan = if agent_is_server {
-            api::wan_members(client)?
+            api.wan_members()?
         } else {
             None
         };
         Ok(Snapshot {
             own_dc: own_dc.to_string(),
             is_server: agent_is_server && wan.is_some(),
-            catalog: api::datacenters(client)?,
+            catalog: api.datacenters()?,
             wan: wan.unwrap_or_default(),
-            lan: if lan {
-                Some(api::lan_members(client)?)
-            } else {
-                None
-            },
+            lan: if lan { Some(api.lan_members()?) } else { None },
         })
     }
 }

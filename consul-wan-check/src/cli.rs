@@ -8,7 +8,7 @@ use cli_common::consul::{ConsulArgs, ConsulClient, ConsulConfig};
 use cli_common::http::HttpError;
 use cli_common::{facts, Error, Exit, Generate, HasGenerate};
 
-use crate::api::{self, AgentSelf};
+use crate::api::{AgentSelf, Api};
 use crate::check::{self, Expectations, Snapshot, Verdict};
 use crate::plan::Plan;
 use crate::warnings::{self, AgentView};
@@ -16,8 +16,8 @@ use crate::warnings::{self, AgentView};
 /// Time between two observations while waiting for the federation.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Longest connect time allowed for another datacenter's agent (read for
-/// warnings only).
+/// Longest time allowed to connect to, and hear from, another
+/// datacenter's agent (read for warnings only).
 const PEER_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// WAN-join Consul datacenters, then verify the federation until it holds:
@@ -138,14 +138,17 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     for warning in &config.warnings {
         note(&format!("warning: {warning}"));
     }
-    // No single request may outlast --wait by much.
-    config.read_timeout = config
-        .read_timeout
-        .min(cli.wait.max(Duration::from_secs(2)));
+    // Connecting may not eat --wait either (each answer is bounded by the
+    // deadline, see `Api`).
+    config.connect_timeout = config
+        .connect_timeout
+        .min((cli.wait / 4).max(Duration::from_secs(1)));
     let facts = facts::from_stdin()?;
     let client = ConsulClient::new(&config)?;
+    let deadline = started + cli.wait;
+    let api = Api::new(&client, Some(deadline));
 
-    let agent = api::agent_self(&client)?;
+    let agent = api.agent_self()?;
     let own_dc = agent.config.datacenter.clone();
     let plan = Plan::new(
         &cli.joins,
@@ -169,11 +172,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         }
         Vec::new()
     };
-    let deadline = started + cli.wait;
     let verdict = if join_failures.is_empty() {
-        watch(&client, &agent, &expect, deadline)?
+        watch(&api, &agent, &expect, deadline)?
     } else {
-        let snapshot = Snapshot::observe(&client, &own_dc, true, expect.lan.is_some())?;
+        let snapshot = Snapshot::observe(&api, &own_dc, true, expect.lan.is_some())?;
         check::evaluate(&snapshot, &expect)
     };
     finish(&cli, verdict, &agents, join_failures)
@@ -214,7 +216,9 @@ fn peer_self(config: &ConsulConfig, address: &str) -> Result<AgentSelf, Error> {
     let mut peer = config.with_address(address)?;
     peer.datacenter = None;
     peer.connect_timeout = peer.connect_timeout.min(PEER_CONNECT_TIMEOUT);
-    Ok(api::agent_self(&ConsulClient::new(&peer)?)?)
+    let client = ConsulClient::new(&peer)?;
+    let deadline = Instant::now() + PEER_CONNECT_TIMEOUT;
+    Ok(Api::new(&client, Some(deadline)).agent_self()?)
 }
 
 /// A join the agent answered with an error: the address and its text.
@@ -255,7 +259,7 @@ fn join_all(client: &ConsulClient, addresses: &[String]) -> Result<Vec<JoinFailu
 /// Observes the agent every [`POLL_INTERVAL`] until healthy or `deadline`,
 /// noting on stderr what is still missing whenever it changes.
 fn watch(
-    client: &ConsulClient,
+    api: &Api<'_>,
     agent: &AgentSelf,
     expect: &Expectations,
     deadline: Instant,
@@ -263,7 +267,7 @@ fn watch(
     let mut last_reasons: Vec<String> = Vec::new();
     loop {
         let snapshot = Snapshot::observe(
-            client,
+            api,
             &agent.config.datacenter,
             agent.config.server,
             expect.lan.is_some(),

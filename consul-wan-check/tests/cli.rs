@@ -504,6 +504,22 @@ fn an_unreachable_agent_exits_5() {
 }
 
 #[test]
+fn a_hung_agent_times_out_with_exit_5_within_the_wait() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    let run = run(&format!("http://{addr}"), &["--wait", "2s"], "");
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
+}
+
+#[test]
 fn bad_stdin_exits_3_and_sends_nothing() {
     let fake = Fake::start(three_dcs());
     let run = run(&fake.url(), &[], "{\"datacenter\": \"dc2\",\n  oops}");
