@@ -50,8 +50,10 @@ the agent's own always is.
 
 JSON: {\"datacenters\", \"members\": [{\"name\", \"address\", \"datacenter\", \"status\"}],
 \"missing_datacenters\", \"failed_members\", \"warnings\", \"healthy\"}
-(+ \"lan_members\" with --expect-lan); status is alive, leaving, left, failed
-or none. A datacenter whose servers are all failed or left is missing even
+(+ \"lan_members\" with --expect-lan). datacenters is what the catalog lists;
+members is the WAN pool (address = gossip ip:port; status alive, leaving,
+left, failed or none); failed_members names the members whose status is
+failed. A datacenter whose servers are all failed or left is missing even
 while the catalog still lists it.
 
 Warnings (stderr and `warnings`): a private WAN address while servers of
@@ -65,7 +67,8 @@ Flags win. The token is sent on every request and never printed.
 
 Exit codes: 0 healthy; 1 not healthy by --wait, a join failed, or the agent
 is not a server (the JSON is printed in all three cases); 2 usage; 3 bad
-stdin; 4 the agent refused (HTTP error, ACL); 5 the agent unreachable."
+stdin; 4 the agent refused (HTTP error, ACL); 5 the agent unreachable or
+timed out."
 )]
 pub struct Cli {
     /// WAN-join this address first (repeatable); sent as given.
@@ -133,7 +136,6 @@ fn one_line(text: &str) -> String {
 
 /// Runs the command.
 pub fn run(cli: Cli) -> Result<(), Error> {
-    let started = Instant::now();
     let mut config = cli.consul.config()?;
     for warning in &config.warnings {
         note(&format!("warning: {warning}"));
@@ -145,7 +147,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         .min((cli.wait / 4).max(Duration::from_secs(1)));
     let facts = facts::from_stdin()?;
     let client = ConsulClient::new(&config)?;
-    let deadline = started + cli.wait;
+    // --wait counts from here: reading stdin (`vm-provision … |`) may take
+    // minutes.
+    let deadline = Instant::now() + cli.wait;
     let api = Api::new(&client, Some(deadline));
 
     let agent = api.agent_self()?;
