@@ -434,6 +434,31 @@ impl Agent {
         });
     }
 
+    /// Consul's WAN flooding: a server adds the servers of its own datacenter
+    /// (from its LAN pool) to the WAN pool, so one WAN join federates a whole
+    /// datacenter, as in Consul.
+    fn flood_wan(&self) {
+        let candidates: Vec<String> = {
+            let pools = self.pools();
+            let (Some(lan), Some(wan)) = (&pools.lan, &pools.wan) else {
+                return;
+            };
+            let known: BTreeSet<String> = wan.members().into_iter().map(|(m, _)| m.name).collect();
+            lan.members()
+                .into_iter()
+                .filter(|(m, status)| *status == pool::Status::Alive && m.tag("role") == "consul")
+                .filter(|(m, _)| !known.contains(&format!("{}.{}", m.name, m.tag("dc"))))
+                .filter_map(|(m, _)| {
+                    let port = m.tag("wan_join_port").parse().ok()?;
+                    Some(pool::join_host_port(&m.addr, port))
+                })
+                .collect()
+        };
+        if !candidates.is_empty() && !self.stop.stopping() {
+            let _ = self.join(PoolKind::Wan, &candidates);
+        }
+    }
+
     /// Tries the pending `retry_join` addresses of every pool; clears them on success.
     fn retry_joins(&self) {
         for kind in [PoolKind::Nomad, PoolKind::Lan, PoolKind::Wan] {
@@ -456,6 +481,7 @@ fn gossip_loop(agent: &Agent) {
     loop {
         if last_retry.is_none_or(|t| t.elapsed() >= RETRY_INTERVAL) {
             agent.retry_joins();
+            agent.flood_wan();
             last_retry = Some(Instant::now());
         }
         agent.gossip_round();
