@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -50,6 +50,35 @@ struct Fake {
     addr: String,
     log: Arc<Mutex<Vec<Seen>>>,
     state: Arc<Mutex<Agent>>,
+    tls: bool,
+}
+
+fn tls_config(pki: &api_double::TestPki, require_client_cert: bool) -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(pki.server_cert_pem.as_bytes())
+            .map(|c| c.unwrap())
+            .collect();
+    let key = PrivateKeyDer::from_pem_slice(pki.server_key_pem.as_bytes()).unwrap();
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = if require_client_cert {
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in CertificateDer::pem_slice_iter(pki.ca_cert_pem.as_bytes()) {
+            roots.add(ca.unwrap()).unwrap();
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .unwrap();
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    builder.with_single_cert(certs, key).unwrap()
 }
 
 impl Fake {
@@ -65,11 +94,45 @@ impl Fake {
                 thread::spawn(move || serve(stream, &l, &s));
             }
         });
-        Fake { addr, log, state }
+        Fake {
+            addr,
+            log,
+            state,
+            tls: false,
+        }
+    }
+
+    /// The same fake behind TLS (rustls), with the test PKI's server
+    /// certificate; with `require_client_cert`, mutual TLS.
+    fn start_tls(agent: Agent, pki: &api_double::TestPki, require_client_cert: bool) -> Fake {
+        let config = Arc::new(tls_config(pki, require_client_cert));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let state = Arc::new(Mutex::new(agent));
+        let (l, s) = (log.clone(), state.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (l, s, config) = (l.clone(), s.clone(), config.clone());
+                thread::spawn(move || {
+                    let Ok(conn) = rustls::ServerConnection::new(config) else {
+                        return;
+                    };
+                    serve(rustls::StreamOwned::new(conn, stream), &l, &s);
+                });
+            }
+        });
+        Fake {
+            addr,
+            log,
+            state,
+            tls: true,
+        }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     fn requests(&self) -> Vec<Seen> {
@@ -81,7 +144,7 @@ impl Fake {
     }
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<Seen> {
+fn read_request(stream: &mut impl Read) -> Option<Seen> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -132,7 +195,7 @@ fn answer(seen: &Seen, state: &Mutex<Agent>) -> (u16, String) {
     }
 }
 
-fn serve(mut stream: TcpStream, log: &Mutex<Vec<Seen>>, state: &Mutex<Agent>) {
+fn serve(mut stream: impl Read + Write, log: &Mutex<Vec<Seen>>, state: &Mutex<Agent>) {
     let Some(seen) = read_request(&mut stream) else {
         return;
     };
@@ -696,4 +759,46 @@ fn help_has_examples_and_no_token_flag() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("Examples:") && help.contains("--join"));
     assert!(help.contains("--token-file") && !help.contains("--token "));
+}
+
+#[test]
+fn tls_with_a_ca_and_a_client_certificate() {
+    let pki = api_double::TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, pem: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, pem).unwrap();
+        path.display().to_string()
+    };
+    let ca = write("ca.pem", &pki.ca_cert_pem);
+    let cert = write("client.pem", &pki.client_cert_pem);
+    let key = write("client-key.pem", &pki.client_key_pem);
+    let fake = Fake::start_tls(three_dcs(), &pki, true);
+
+    // Mutual TLS: the CA and a client certificate from the environment.
+    let env = [
+        ("CONSUL_CACERT", ca.as_str()),
+        ("CONSUL_CLIENT_CERT", cert.as_str()),
+        ("CONSUL_CLIENT_KEY", key.as_str()),
+    ];
+    let r = run_env(
+        &fake.url(),
+        &["--expect-dc", "dc1,dc2", "--wait", "1s"],
+        "",
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A CA that did not sign the agent's certificate: refused, clearly.
+    let other = api_double::TestPki::new();
+    let wrong = write("other-ca.pem", &other.ca_cert_pem);
+    let env = [
+        ("CONSUL_CACERT", wrong.as_str()),
+        ("CONSUL_CLIENT_CERT", cert.as_str()),
+        ("CONSUL_CLIENT_KEY", key.as_str()),
+    ];
+    let r = run_env(&fake.url(), &["--wait", "1s"], "", &env);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("certificate"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
 }

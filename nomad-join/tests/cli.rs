@@ -191,3 +191,47 @@ fn an_unreachable_agent_exits_5() {
     assert_eq!(r.code, Some(5), "{}", r.stderr);
     assert!(r.report.is_none());
 }
+
+#[test]
+fn tls_with_a_ca_and_a_client_certificate() {
+    let pki = api_double::TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, pem: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let ca = write("ca.pem", &pki.ca_cert_pem);
+    let cert = write("client.pem", &pki.client_cert_pem);
+    let key = write("client-key.pem", &pki.client_key_pem);
+    let nomad = NomadDouble::start(
+        Scenario::happy_path()
+            .with_regions(&["europe"])
+            .with_tls(pki.server_setup(true)),
+    );
+
+    let mut cmd = nomad_join(&nomad.address());
+    cmd.arg("--ca-cert")
+        .arg(&ca)
+        .arg("--client-cert")
+        .arg(&cert)
+        .arg("--client-key")
+        .arg(&key);
+    cmd.args(["--expect-region", "europe", "--wait", "1s"]);
+    let r = run(cmd, "");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+
+    let other = api_double::TestPki::new();
+    let wrong = write("other-ca.pem", &other.ca_cert_pem);
+    let mut cmd = nomad_join(&nomad.address());
+    cmd.arg("--ca-cert")
+        .arg(&wrong)
+        .arg("--client-cert")
+        .arg(&cert)
+        .arg("--client-key")
+        .arg(&key);
+    let r = run(cmd, "");
+    assert_eq!(r.code, Some(5), "{}", r.stderr);
+    assert!(r.stderr.contains("certificate"), "{}", r.stderr);
+    assert!(r.report.is_none());
+}
