@@ -24,6 +24,7 @@ mod join;
 mod life;
 mod pki;
 mod plan;
+pub mod process;
 mod routes;
 mod scenario;
 mod server;

@@ -4,44 +4,17 @@
 //! france datacenter killed.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use api_double::process::AgentProcess;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-/// An agent double process, killed on drop.
-struct Agent {
-    child: Child,
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The `agent-double` binary of the api-double crate, built on demand.
-fn agent_double() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("agent-double");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "api-double", "--bin", "agent-double"])
-            .status()
-            .expect("cargo builds agent-double");
-        assert!(status.success());
-    }
-    bin
-}
-
 /// A Consul server of `dc` on `ip`, joining `lan` peers of its datacenter.
-fn consul_server(dir: &Path, name: &str, ip: &str, dc: &str, lan: &[&str]) -> Agent {
+fn consul_server(dir: &Path, name: &str, ip: &str, dc: &str, lan: &[&str]) -> AgentProcess {
     let config_dir = dir.join(name);
     std::fs::create_dir_all(&config_dir).expect("config dir");
     let config = serde_json::json!({
@@ -54,25 +27,12 @@ fn consul_server(dir: &Path, name: &str, ip: &str, dc: &str, lan: &[&str]) -> Ag
         "retry_join": lan,
     });
     std::fs::write(config_dir.join("consul.json"), config.to_string()).expect("write config");
-    let mut child = Command::new(agent_double())
-        .args(["consul", "agent", "-config-dir"])
-        .arg(&config_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agent-double");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("agent-double says ready");
-    assert!(line.starts_with("ready "), "{line}");
-    Agent { child }
+    AgentProcess::start(&[
+        OsStr::new("consul"),
+        OsStr::new("agent"),
+        OsStr::new("-config-dir"),
+        config_dir.as_os_str(),
+    ])
 }
 
 struct Run {

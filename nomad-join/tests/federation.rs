@@ -3,41 +3,14 @@
 //! and france) and us (aws-west2), joined with `nomad-join`, then one region
 //! killed.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use api_double::process::AgentProcess;
 use assert_cmd::cargo::CommandCargoExt;
 use nomad_join::federation::Report;
-
-/// An agent double process, killed on drop.
-struct Agent {
-    child: Child,
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The `agent-double` binary of the api-double crate, built on demand.
-fn agent_double() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("agent-double");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "api-double", "--bin", "agent-double"])
-            .status()
-            .expect("cargo builds agent-double");
-        assert!(status.success());
-    }
-    bin
-}
 
 fn quoted(list: &[&str]) -> String {
     list.iter()
@@ -46,7 +19,14 @@ fn quoted(list: &[&str]) -> String {
         .join(", ")
 }
 
-fn start_server(dir: &Path, name: &str, ip: &str, region: &str, dc: &str, join: &[&str]) -> Agent {
+fn start_server(
+    dir: &Path,
+    name: &str,
+    ip: &str,
+    region: &str,
+    dc: &str,
+    join: &[&str],
+) -> AgentProcess {
     let role = format!(
         "server {{\n  enabled          = true\n  bootstrap_expect = 1\n  server_join {{\n    retry_join = [{}]\n  }}\n}}\n",
         quoted(join)
@@ -61,7 +41,7 @@ fn start_client(
     region: &str,
     dc: &str,
     servers: &[&str],
-) -> Agent {
+) -> AgentProcess {
     let role = format!(
         "client {{\n  enabled    = true\n  node_class = \"data\"\n  servers    = [{}]\n}}\n",
         quoted(servers)
@@ -69,32 +49,25 @@ fn start_client(
     start_agent(dir, name, ip, region, dc, &role)
 }
 
-fn start_agent(dir: &Path, name: &str, ip: &str, region: &str, dc: &str, role: &str) -> Agent {
+fn start_agent(
+    dir: &Path,
+    name: &str,
+    ip: &str,
+    region: &str,
+    dc: &str,
+    role: &str,
+) -> AgentProcess {
     let config = dir.join(format!("{name}.hcl"));
     let hcl = format!(
         "name       = \"{name}\"\nregion     = \"{region}\"\ndatacenter = \"{dc}\"\nbind_addr  = \"{ip}\"\n\n{role}"
     );
     std::fs::write(&config, hcl).expect("write the agent config");
-    let mut child = Command::new(agent_double())
-        .args(["nomad", "agent", "-config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agent-double");
-    // Wait for its `ready <url>` line.
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("agent-double says ready");
-    assert!(line.starts_with("ready "), "{line}");
-    Agent { child }
+    AgentProcess::start(&[
+        OsStr::new("nomad"),
+        OsStr::new("agent"),
+        OsStr::new("-config"),
+        config.as_os_str(),
+    ])
 }
 
 fn nomad_join(address: &str, args: &[&str]) -> (Option<i32>, Option<Report>, String, Duration) {
