@@ -192,6 +192,41 @@ pub fn print_stdout(text: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// How a tool prints its JSON: `--pretty`, `--compact`, or indented only
+/// when stdout is a terminal.
+#[derive(Debug, Clone, Args, Default)]
+pub struct OutputArgs {
+    /// Indent the output (the default when stdout is a terminal).
+    #[arg(long, conflicts_with = "compact")]
+    pub pretty: bool,
+    /// Print on one line (the default when stdout is not a terminal).
+    #[arg(long)]
+    pub compact: bool,
+}
+
+impl OutputArgs {
+    /// Whether to indent.
+    pub fn indent(&self) -> bool {
+        self.pretty || (!self.compact && stdout_is_terminal())
+    }
+}
+
+/// Prints `value` as JSON on stdout, indented or not as `output` says.
+pub fn print_json<T: serde::Serialize>(value: &T, output: &OutputArgs) -> Result<(), Error> {
+    let text = if output.indent() {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    }
+    .map_err(|e| Error::usage(format!("cannot encode the output: {e}")))?;
+    print_stdout(&text)
+}
+
+/// Parses a duration flag (`90s`, `10m`, `1h30m`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30s, 10m, 1h)"))
+}
+
 /// Whether stdout is a terminal (then output is indented by default).
 pub fn stdout_is_terminal() -> bool {
     use std::io::IsTerminal;

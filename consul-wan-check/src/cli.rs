@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use cli_common::consul::{ConsulArgs, ConsulClient, ConsulConfig};
 use cli_common::http::HttpError;
-use cli_common::{facts, Error, Exit, Generate, HasGenerate};
+use cli_common::{facts, Error, Exit, Generate, HasGenerate, OutputArgs};
 
 use crate::api::{AgentSelf, Api};
 use crate::check::{self, Expectations, Snapshot, Verdict};
@@ -89,7 +89,7 @@ pub struct Cli {
     pub expect_lan: Option<u32>,
 
     /// How long to wait for the federation to converge (e.g. 60s, 2m).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = cli_common::parse_duration)]
     pub wait: Duration,
 
     /// Use cluster facts only for expected datacenters: do not join their
@@ -101,13 +101,9 @@ pub struct Cli {
     #[allow(missing_docs)]
     pub consul: ConsulArgs,
 
-    /// Indent the output (the default when stdout is a terminal).
-    #[arg(long, conflicts_with = "compact")]
-    pub pretty: bool,
-
-    /// Print on one line (the default when stdout is not a terminal).
-    #[arg(long)]
-    pub compact: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -118,10 +114,6 @@ impl HasGenerate for Cli {
     fn generate(&self) -> &Generate {
         &self.generate
     }
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30s, 2m, 1h)"))
 }
 
 /// One line on stderr.
@@ -342,12 +334,5 @@ fn finish(
 }
 
 fn print(cli: &Cli, report: &check::Report) -> Result<(), Error> {
-    let pretty = cli.pretty || (!cli.compact && cli_common::stdout_is_terminal());
-    let text = if pretty {
-        serde_json::to_vec_pretty(report)
-    } else {
-        serde_json::to_vec(report)
-    }
-    .map_err(|e| Error::usage(format!("cannot encode the report: {e}")))?;
-    cli_common::print_stdout(&text)
+    cli_common::print_json(report, &cli.output)
 }

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use cli_common::{Error, Exit, Generate, HasGenerate};
+use cli_common::{Error, Exit, Generate, HasGenerate, OutputArgs};
 
 /// Convert HCL to JSON; with --nomad, a Nomad job file to the API JSON that
 /// `nomad job run -output` prints.
@@ -41,13 +41,9 @@ pub struct Cli {
     #[arg(long = "var-file", value_name = "FILE", requires = "nomad")]
     pub var_files: Vec<PathBuf>,
 
-    /// Indent the output (the default when stdout is a terminal).
-    #[arg(long, conflicts_with = "compact")]
-    pub pretty: bool,
-
-    /// Print on one line (the default when stdout is not a terminal).
-    #[arg(long)]
-    pub compact: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -66,7 +62,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let name = path
         .as_ref()
         .map_or_else(|| "<stdin>".to_owned(), |p| p.display().to_string());
-    let pretty = cli.pretty || (!cli.compact && cli_common::stdout_is_terminal());
+    let pretty = cli.output.indent();
     let output = if cli.nomad {
         let mut options = crate::nomad::Options::from_process_env();
         options.vars = cli

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use cli_common::nomad::{NomadArgs, NomadClient};
-use cli_common::{Error, Generate, HasGenerate};
+use cli_common::{Error, Generate, HasGenerate, OutputArgs};
 
 use crate::input::{self, Source};
 use crate::submit::{Options, Submitter};
@@ -67,7 +67,7 @@ pub struct Cli {
 
     /// Stop following after this long (e.g. 90s, 10m) with status
     /// `timeout`; by default follow until a verdict.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = cli_common::parse_duration)]
     pub timeout: Option<Duration>,
 
     /// Promote the deployment's canaries once they are healthy instead of
@@ -87,13 +87,9 @@ pub struct Cli {
     #[arg(long)]
     pub verbose: bool,
 
-    /// Indent the output (the default when stdout is a terminal).
-    #[arg(long, conflicts_with = "compact")]
-    pub pretty: bool,
-
-    /// Print on one line (the default when stdout is not a terminal).
-    #[arg(long)]
-    pub compact: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -104,10 +100,6 @@ impl HasGenerate for Cli {
     fn generate(&self) -> &Generate {
         &self.generate
     }
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 10m, 1h)"))
 }
 
 /// Runs the command.
@@ -131,14 +123,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         verbose: cli.verbose,
     };
     let report = Submitter::new(&client, &job, &options).run()?;
-    let pretty = cli.pretty || (!cli.compact && cli_common::stdout_is_terminal());
-    let text = if pretty {
-        serde_json::to_vec_pretty(&report)
-    } else {
-        serde_json::to_vec(&report)
-    }
-    .map_err(|e| Error::usage(format!("cannot encode the report: {e}")))?;
-    cli_common::print_stdout(&text)?;
+    cli_common::print_json(&report, &cli.output)?;
     match report.status.exit() {
         cli_common::Exit::Success => Ok(()),
         exit => Err(Error::new(

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use cli_common::http::HttpError;
 use cli_common::nomad::{NomadArgs, NomadClient};
-use cli_common::{facts, Error, Exit, Generate, HasGenerate};
+use cli_common::{facts, Error, Exit, Generate, HasGenerate, OutputArgs};
 use serde::Deserialize;
 
 use crate::federation::{self, Expectations, Report};
@@ -58,16 +58,12 @@ pub struct Cli {
     pub expect_clients: Vec<(String, u64)>,
 
     /// How long to wait for the federation to converge (e.g. 60s, 2m).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = cli_common::parse_duration)]
     pub wait: Duration,
 
-    /// Indent the output (the default when stdout is a terminal).
-    #[arg(long, conflicts_with = "compact")]
-    pub pretty: bool,
-
-    /// Print on one line (the default when stdout is not a terminal).
-    #[arg(long)]
-    pub compact: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -78,10 +74,6 @@ impl HasGenerate for Cli {
     fn generate(&self) -> &Generate {
         &self.generate
     }
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30s, 2m)"))
 }
 
 fn parse_expect_clients(text: &str) -> Result<(String, u64), String> {
@@ -134,7 +126,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         join(&client, &addresses)?
     };
     let report = converge(&client, &expect, deadline, num_joined)?;
-    print(&report, cli.pretty, cli.compact)?;
+    cli_common::print_json(&report, &cli.output)?;
     if report.healthy {
         Ok(())
     } else {
@@ -229,17 +221,6 @@ fn unhealthy_summary(report: &Report, wait: Duration) -> String {
         humantime::format_duration(wait),
         problems.join("; ")
     )
-}
-
-fn print(report: &Report, pretty: bool, compact: bool) -> Result<(), Error> {
-    let pretty = pretty || (!compact && cli_common::stdout_is_terminal());
-    let text = if pretty {
-        serde_json::to_vec_pretty(report)
-    } else {
-        serde_json::to_vec(report)
-    }
-    .map_err(|e| Error::usage(format!("cannot encode the report: {e}")))?;
-    cli_common::print_stdout(&text)
 }
 
 #[cfg(test)]
