@@ -7,8 +7,9 @@
 //! - `render` (next): the agent config files and systemd units of one host,
 //!   byte-identical on every run.
 //! - [`facts`]: the cluster facts output.
-//! - `known_hosts` (next): OpenSSH host key verification (plain and hashed
+//! - [`known_hosts`]: OpenSSH host key verification (plain and hashed
 //!   entries), without shelling out.
 
 pub mod facts;
 pub mod inventory;
+pub mod known_hosts;
