@@ -4,7 +4,7 @@
 //!
 //! - [`inventory`]: the typed, validated inventory (native shape or the
 //!   demo's `terraform output -json`); schema in `inventory.schema.json`.
-//! - `render` (next): the agent config files and systemd units of one host,
+//! - [`render`]: the agent config files and systemd units of one host,
 //!   byte-identical on every run.
 //! - [`facts`]: the cluster facts output.
 //! - [`known_hosts`]: OpenSSH host key verification (plain and hashed
@@ -13,3 +13,4 @@
 pub mod facts;
 pub mod inventory;
 pub mod known_hosts;
+pub mod render;
