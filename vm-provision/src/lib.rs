@@ -9,6 +9,24 @@
 //! - [`facts`]: the cluster facts output.
 //! - [`known_hosts`]: OpenSSH host key verification (plain and hashed
 //!   entries), without shelling out.
+//!
+//! No binary yet: the `vm-provision` command (SSH transport, provisioning
+//! steps, orchestration, dry run) is built on these once it works end to
+//! end.
+//!
+//! ```
+//! use vm_provision::{facts::ClusterFacts, inventory, render};
+//!
+//! let text = r#"{"region": "europe", "datacenter": "gce-west1", "hosts": [
+//!     {"name": "server-1", "address": "35.0.0.1", "private_address": "10.0.0.1", "role": "server"},
+//!     {"name": "client-1", "address": "10.0.0.9", "role": "client"}]}"#;
+//! let inv = inventory::parse(text, "inventory.json", &Default::default())?;
+//! let files = render::host_files(&inv, &inv.hosts[0], None);
+//! assert_eq!(files[0].path, "/etc/consul.d/consul.hcl");
+//! let facts = ClusterFacts::new(&inv);
+//! assert_eq!(facts.nomad_addr.as_deref(), Some("http://35.0.0.1:4646"));
+//! # Ok::<(), cli_common::Error>(())
+//! ```
 
 pub mod facts;
 pub mod inventory;

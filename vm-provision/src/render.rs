@@ -9,9 +9,10 @@
 //!
 //! Addresses: Consul advertises the LAN (private) address to its
 //! datacenter and the WAN (public) address to other datacenters. Nomad
-//! servers advertise RPC and Serf on the WAN address (other regions
-//! forward requests and gossip to them) and HTTP on the LAN address;
-//! clients advertise everything on the LAN address.
+//! servers advertise Serf on the WAN address (servers of other regions
+//! gossip with it, and reach their RPC at that IP and the RPC port), HTTP
+//! and RPC on the LAN address (what the region's clients use); clients
+//! advertise everything on the LAN address.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -205,7 +206,7 @@ fn consul_tls(w: &mut Hcl) {
 pub fn nomad_hcl(inv: &Inventory, host: &Host) -> String {
     let server = host.role == Role::Server;
     let lan = host.lan_address();
-    let wide = if server {
+    let serf = if server {
         wan_ip(host).unwrap_or(lan)
     } else {
         lan
@@ -219,8 +220,8 @@ pub fn nomad_hcl(inv: &Inventory, host: &Host) -> String {
     w.string("bind_addr", &host.bind_address);
     w.block("advertise", |a| {
         a.string("http", lan);
-        a.string("rpc", wide);
-        a.string("serf", wide);
+        a.string("rpc", lan);
+        a.string("serf", serf);
     });
     if server {
         nomad_server(&mut w, inv, host);
