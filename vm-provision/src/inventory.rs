@@ -381,6 +381,15 @@ fn is_label(label: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
 }
 
+/// Whether `text` is an environment variable name (`[A-Za-z_][A-Za-z0-9_]*`).
+pub fn is_env_name(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// Whether `text` is an IP address or a host name.
 pub fn is_address(text: &str) -> bool {
     text.parse::<IpAddr>().is_ok() || is_host_name(text)
@@ -455,6 +464,13 @@ fn check_ssh(problems: &mut Vec<String>, ssh: &SshSettings) {
     }
     if ssh.port == 0 {
         problems.push("ssh.port: 0 is not a port".to_string());
+    }
+    if let Some(name) = ssh.identity_passphrase_env.as_deref() {
+        if !is_env_name(name) {
+            problems.push(format!(
+                "ssh.identity_passphrase_env: not an environment variable name: {name:?}"
+            ));
+        }
     }
     if let Some(b) = &ssh.bastion {
         if !is_address(&b.address) {

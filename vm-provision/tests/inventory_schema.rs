@@ -156,6 +156,15 @@ fn cases() -> Vec<(&'static str, Value, bool)> {
             with(base(), "/hosts/1/meta", json!({"n": 1})),
             false,
         ),
+        (
+            "passphrase inline, not a variable name",
+            with(
+                base(),
+                "/ssh",
+                json!({"identity_passphrase_env": "hunter 2"}),
+            ),
+            false,
+        ),
         ("port 0", with(base(), "/ssh", json!({"port": 0})), false),
         (
             "port too big",
