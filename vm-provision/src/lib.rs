@@ -32,3 +32,4 @@ pub mod facts;
 pub mod inventory;
 pub mod known_hosts;
 pub mod render;
+pub mod ssh;
