@@ -35,6 +35,8 @@ use crate::known_hosts::{self, KnownHosts, Marker, Verdict};
 
 /// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
 const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
+/// libssh2's `LIBSSH2_ERROR_EAGAIN`.
+const LIBSSH2_ERROR_EAGAIN: i32 = -37;
 
 /// A jump host, resolved (the user defaults to the hosts' user).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -406,6 +408,7 @@ pub struct Session {
     inner: ssh2::Session,
     host: String,
     user: String,
+    op_timeout: Duration,
     bastion_host_key: Option<HostKeyOutcome>,
     // The bastion's session and the pump thread live as long as the
     // socket pair end held by `inner`.
@@ -701,6 +704,7 @@ impl Session {
                         inner,
                         host,
                         user: target.user.clone(),
+                        op_timeout: target.op_timeout,
                         bastion_host_key: None,
                         _pump: None,
                     },
@@ -729,6 +733,7 @@ impl Session {
                         inner,
                         host,
                         user: target.user.clone(),
+                        op_timeout: target.op_timeout,
                         bastion_host_key: Some(jump_outcome),
                         _pump: Some(pump),
                     },
@@ -759,23 +764,10 @@ impl Session {
         channel
             .exec(command)
             .map_err(|e| ssh_failure(host, what, &e))?;
-        if let Some(input) = stdin {
-            channel
-                .write_all(input)
-                .map_err(|e| io_failure(host, "sending stdin", &e))?;
-        }
-        channel
-            .send_eof()
-            .map_err(|e| ssh_failure(host, "closing stdin", &e))?;
-        let mut stdout = Vec::new();
-        channel
-            .read_to_end(&mut stdout)
-            .map_err(|e| io_failure(host, "reading stdout", &e))?;
-        let mut stderr = Vec::new();
-        channel
-            .stderr()
-            .read_to_end(&mut stderr)
-            .map_err(|e| io_failure(host, "reading stderr", &e))?;
+        self.inner.set_blocking(false);
+        let exchanged = self.exchange(&mut channel, stdin.unwrap_or_default());
+        self.inner.set_blocking(true);
+        let (stdout, stderr) = exchanged?;
         channel
             .wait_close()
             .map_err(|e| ssh_failure(host, what, &e))?;
@@ -787,6 +779,83 @@ impl Session {
             stdout,
             stderr,
         })
+    }
+
+    /// Sends `stdin` and reads stdout and stderr at the same time (the
+    /// session is non-blocking meanwhile), so that neither side waits on a
+    /// full channel window. Times out after `op_timeout` without progress.
+    fn exchange(
+        &self,
+        channel: &mut ssh2::Channel,
+        stdin: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>), SshError> {
+        let host = &self.host;
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut sent = 0;
+        let mut eof_sent = false;
+        let (mut out_done, mut err_done) = (false, false);
+        let mut buf = vec![0u8; 32 * 1024];
+        let mut last_progress = Instant::now();
+        let mut idle = Duration::from_micros(100);
+        while !(out_done && err_done) {
+            let mut progress = false;
+            if sent < stdin.len() {
+                match channel.write(&stdin[sent..]) {
+                    Ok(n) => {
+                        sent += n;
+                        progress |= n > 0;
+                    }
+                    Err(e) if would_block(&e) => {}
+                    // The command may exit without reading all of its stdin.
+                    Err(_) => sent = stdin.len(),
+                }
+            } else if !eof_sent {
+                match channel.send_eof() {
+                    Ok(()) => {
+                        eof_sent = true;
+                        progress = true;
+                    }
+                    Err(e) if e.code() == ssh2::ErrorCode::Session(LIBSSH2_ERROR_EAGAIN) => {}
+                    Err(_) => eof_sent = true,
+                }
+            }
+            for (done, sink, stream_id) in [
+                (&mut out_done, &mut stdout, 0),
+                (&mut err_done, &mut stderr, 1),
+            ] {
+                if *done {
+                    continue;
+                }
+                match channel.stream(stream_id).read(&mut buf) {
+                    Ok(0) => {
+                        if channel.eof() {
+                            *done = true;
+                            progress = true;
+                        }
+                    }
+                    Ok(n) => {
+                        sink.extend_from_slice(&buf[..n]);
+                        progress = true;
+                    }
+                    Err(e) if would_block(&e) => {}
+                    Err(e) => return Err(io_failure(host, "reading the command's output", &e)),
+                }
+            }
+            if progress {
+                last_progress = Instant::now();
+                idle = Duration::from_micros(100);
+            } else {
+                if last_progress.elapsed() >= self.op_timeout {
+                    return Err(SshError::Timeout {
+                        host: host.clone(),
+                        what: format!("running a command (no progress for {:?})", self.op_timeout),
+                    });
+                }
+                thread::sleep(idle);
+                idle = (idle * 2).min(Duration::from_millis(5));
+            }
+        }
+        Ok((stdout, stderr))
     }
 
     /// The command wrapped in `sudo -n sh -c '...'` unless the user is

@@ -143,6 +143,19 @@ fn ssh_against_the_lab() {
         (7, "out\n".to_string(), "err".to_string())
     );
 
+    // Full duplex: lots of stderr before stdout, and stdin echoed back
+    // while it is still being sent (more than the channel window).
+    let out = s1
+        .run("head -c 3000000 /dev/zero >&2; echo done", None)
+        .unwrap();
+    assert_eq!(
+        (out.stdout_text().as_str(), out.stderr.len()),
+        ("done\n", 3_000_000)
+    );
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    let out = s1.run("cat", Some(&big)).unwrap();
+    assert!(out.stdout == big, "cat echoed {} bytes", out.stdout.len());
+
     // sudo
     let out = s1.sudo("id -u; echo \"it's $HOME\"", None).unwrap();
     assert!(out.success(), "{out:?}");
