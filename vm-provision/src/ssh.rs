@@ -403,6 +403,16 @@ pub fn shell_quote(text: &str) -> String {
     }
 }
 
+/// `command` as root for `user`: unchanged for root, else `sudo -n sh -c
+/// '<command>'` (non-interactive: fails rather than asking a password).
+pub fn sudo_wrap(user: &str, command: &str) -> String {
+    if user == "root" {
+        command.to_string()
+    } else {
+        format!("sudo -n sh -c {}", shell_quote(command))
+    }
+}
+
 /// An authenticated SSH session with one host.
 pub struct Session {
     inner: ssh2::Session,
@@ -859,13 +869,9 @@ impl Session {
     }
 
     /// The command wrapped in `sudo -n sh -c '...'` unless the user is
-    /// root.
+    /// root ([`sudo_wrap`]).
     pub fn sudo_command(&self, command: &str) -> String {
-        if self.user == "root" {
-            command.to_string()
-        } else {
-            format!("sudo -n sh -c {}", shell_quote(command))
-        }
+        sudo_wrap(&self.user, command)
     }
 
     /// Runs `command` as root (through `sudo -n` unless the user is root).
@@ -1121,6 +1127,11 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(sudo_wrap("root", "id -u"), "id -u");
+        assert_eq!(
+            sudo_wrap("ops", "echo 'a' > /etc/x"),
+            "sudo -n sh -c 'echo '\\''a'\\'' > /etc/x'"
+        );
     }
 
     #[test]

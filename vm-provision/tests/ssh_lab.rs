@@ -195,6 +195,18 @@ fn ssh_against_the_lab() {
         .unwrap_err();
     assert!(matches!(err, SshError::Remote { .. }), "{err}");
 
+    // op_timeout: a command making no progress
+    {
+        let mut t = target(&inv, 0);
+        t.op_timeout = Duration::from_secs(1);
+        let (s, _) = Session::connect(&t).unwrap();
+        let started = Instant::now();
+        let err = s.run("sleep 5", None).unwrap_err();
+        assert!(matches!(&err, SshError::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(4));
+        assert_eq!(cli_common::Error::from(err).exit, Exit::Unreachable);
+    }
+
     // A secret on stdin is not on any command line.
     let secret = "s3cr3t-Value-9f1c";
     let out = s1
@@ -290,6 +302,44 @@ fn ssh_against_the_lab() {
     let err = Session::connect(&t).unwrap_err();
     assert!(matches!(&err, SshError::Auth { .. }), "{err}");
     assert_eq!(cli_common::Error::from(err).exit, Exit::Refused);
+
+    // A key with a passphrase, read from the named variable.
+    let enc_key = work.path().join("id_enc");
+    let passphrase = "correct horse battery";
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-f"])
+        .arg(&enc_key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    {
+        let (s, _) = Session::connect(&target(&inv, 0)).unwrap();
+        let public = fs::read(enc_key.with_extension("pub")).unwrap();
+        let out = s
+            .run("cat >> ~/.ssh/authorized_keys", Some(&public))
+            .unwrap();
+        assert!(out.success(), "{out:?}");
+    }
+    let mut t = target(&inv, 0);
+    t.identity_file = Some(enc_key);
+    t.passphrase_env = Some("VM_PROVISION_SSH_LAB_PASSPHRASE".to_string());
+    std::env::remove_var("VM_PROVISION_SSH_LAB_PASSPHRASE");
+    let err = Session::connect(&t).unwrap_err();
+    assert!(
+        matches!(&err, SshError::Local { .. })
+            && err.to_string().contains("VM_PROVISION_SSH_LAB_PASSPHRASE"),
+        "{err}"
+    );
+    assert_eq!(cli_common::Error::from(err).exit, Exit::Usage);
+    std::env::set_var("VM_PROVISION_SSH_LAB_PASSPHRASE", "wrong one");
+    let err = Session::connect(&t).unwrap_err();
+    assert!(matches!(&err, SshError::Auth { .. }), "{err}");
+    assert!(!err.to_string().contains("wrong one"), "{err}");
+    std::env::set_var("VM_PROVISION_SSH_LAB_PASSPHRASE", passphrase);
+    let (s, _) = Session::connect(&t).expect("the key with its passphrase");
+    assert!(s.run("true", None).unwrap().success());
+    drop(s);
+    std::env::remove_var("VM_PROVISION_SSH_LAB_PASSPHRASE");
 
     // Unreachable: nothing at 10.213.0.99.
     let mut t = target(&inv, 0);
