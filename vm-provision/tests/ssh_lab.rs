@@ -110,6 +110,8 @@ fn ssh_against_the_lab() {
         return;
     }
     let _lock = lock();
+    // Deterministic authentication: only what each case sets up.
+    std::env::remove_var("SSH_AUTH_SOCK");
     // scripts/lab-test uses the default state dir and does not take the
     // lock: wait for a lab it left up to go away rather than collide on the
     // subnet.
@@ -405,6 +407,40 @@ fn ssh_against_the_lab() {
         err.to_string().contains(&inv.hosts[0].address) && matches!(&err, SshError::HostKey { .. }),
         "{err}"
     );
+
+    // ssh-agent, no identity file.
+    let sock = work.path().join("agent.sock");
+    let agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start ssh-agent");
+    let _agent = KillOnDrop(agent);
+    let t0 = Instant::now();
+    while !sock.exists() && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let st = Command::new("ssh-add")
+        .arg("-q")
+        .arg(inv.ssh.identity_file.as_ref().unwrap())
+        .env("SSH_AUTH_SOCK", &sock)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut t = target(&inv, 0);
+    t.identity_file = None;
+    let err = Session::connect(&t).unwrap_err();
+    assert!(
+        matches!(&err, SshError::Auth { .. }),
+        "no agent, no key: {err}"
+    );
+    std::env::set_var("SSH_AUTH_SOCK", &sock);
+    let connected = Session::connect(&t);
+    std::env::remove_var("SSH_AUTH_SOCK");
+    let (s, _) = connected.expect("authenticated by ssh-agent");
+    assert!(s.run("true", None).unwrap().success());
 }
 
 fn vm_provision_sha256(bytes: &[u8]) -> String {
@@ -413,4 +449,14 @@ fn vm_provision_sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Kills (by its pid) and reaps a child process we started.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
