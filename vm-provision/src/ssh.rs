@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use cli_common::{Error, Exit};
 
 use crate::inventory::{Host, SshSettings};
-use crate::known_hosts::{self, KnownHosts, Marker, Verdict};
+use crate::known_hosts::{self, KnownHosts, Verdict};
 
 /// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
 const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
@@ -438,9 +438,8 @@ fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX).max(1)
 }
 
-fn tcp_connect(target: &SshTarget) -> Result<TcpStream, SshError> {
+fn tcp_connect(target: &SshTarget, deadline: Instant) -> Result<TcpStream, SshError> {
     let host = target.display_name();
-    let deadline = Instant::now() + target.connect_timeout;
     let mut backoff = Duration::from_millis(200);
     loop {
         let attempt = (|| -> io::Result<TcpStream> {
@@ -550,12 +549,7 @@ fn check_host_key(
             let known_fps = known
                 .entries
                 .iter()
-                .filter(|e| {
-                    e.marker != Some(Marker::CertAuthority)
-                        && e.marker.is_none()
-                        && e.key_type == key_type
-                        && e.hosts.matches(&name)
-                })
+                .filter(|e| e.marker.is_none() && e.key_type == key_type && e.hosts.matches(&name))
                 .map(|e| known_hosts::fingerprint(&e.key))
                 .collect();
             Err(SshError::HostKey {
@@ -705,10 +699,24 @@ impl Session {
         let host = target.display_name();
         match target.bastion_target() {
             None => {
-                let stream = tcp_connect(target)?;
-                let mut session = new_session(&host)?;
-                session.set_tcp_stream(stream);
-                let (inner, outcome) = establish(session, target)?;
+                // A booting host may accept connections before sshd
+                // completes handshakes: retry those too, until the deadline.
+                let deadline = Instant::now() + target.connect_timeout;
+                let mut backoff = Duration::from_millis(200);
+                let (inner, outcome) = loop {
+                    let stream = tcp_connect(target, deadline)?;
+                    let mut session = new_session(&host)?;
+                    session.set_tcp_stream(stream);
+                    match establish(session, target) {
+                        Err(SshError::Unreachable { .. }) if Instant::now() < deadline => {
+                            thread::sleep(
+                                backoff.min(deadline.saturating_duration_since(Instant::now())),
+                            );
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                        }
+                        result => break result?,
+                    }
+                };
                 Ok((
                     Session {
                         inner,
@@ -1145,6 +1153,39 @@ mod tests {
             "{prefs}"
         );
         assert!(host_key_prefs(&known, "10.0.0.2", 22).starts_with("ssh-ed25519,"));
+    }
+
+    #[test]
+    fn a_port_that_is_not_sshd_is_unreachable_after_the_connect_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepting = thread::spawn(move || {
+            for stream in listener.incoming().take(20) {
+                drop(stream);
+            }
+        });
+        let target = SshTarget {
+            address: "127.0.0.1".into(),
+            port,
+            user: "nobody".into(),
+            identity_file: None,
+            passphrase_env: None,
+            known_hosts: PathBuf::from("/nonexistent/known_hosts"),
+            accept_new_host_keys: false,
+            bastion: None,
+            connect_timeout: Duration::from_secs(1),
+            op_timeout: Duration::from_secs(1),
+        };
+        let started = Instant::now();
+        let err = Session::connect(&target).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(700));
+        assert!(matches!(err, SshError::Unreachable { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("127.0.0.1:{port} is unreachable")),
+            "{err}"
+        );
+        drop(accepting);
     }
 
     #[test]
