@@ -111,33 +111,7 @@ impl JsonWriter {
     }
 
     fn write_str(&mut self, s: &str) {
-        self.out.push(b'"');
-        let bytes = s.as_bytes();
-        let mut start = 0;
-        for (i, c) in s.char_indices() {
-            let escape: Option<&str> = match c {
-                '"' => Some("\\\""),
-                '\\' => Some("\\\\"),
-                '\n' => Some("\\n"),
-                '\r' => Some("\\r"),
-                '\t' => Some("\\t"),
-                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' if self.go_escapes => None,
-                c if (c as u32) >= 0x20 => continue,
-                _ => None,
-            };
-            self.out.extend_from_slice(&bytes[start..i]);
-            match escape {
-                Some(e) => self.out.extend_from_slice(e.as_bytes()),
-                None => {
-                    let mut buf = String::new();
-                    let _ = write!(buf, "\\u{:04x}", c as u32);
-                    self.out.extend_from_slice(buf.as_bytes());
-                }
-            }
-            start = i + c.len_utf8();
-        }
-        self.out.extend_from_slice(&bytes[start..]);
-        self.out.push(b'"');
+        write_json_string(s, self.go_escapes, &mut self.out);
     }
 
     /// Writes a whole `serde_json` value.
@@ -176,6 +150,38 @@ impl JsonWriter {
         self.value_start();
         self.open(b'[');
     }
+}
+
+/// Appends `s` as a JSON string literal; with `go_escapes`, also escapes
+/// `<`, `>`, `&`, U+2028 and U+2029 as Go's `encoding/json` does.
+pub(crate) fn write_json_string(s: &str, go_escapes: bool, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let escape: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' if go_escapes => None,
+            c if (c as u32) >= 0x20 => continue,
+            _ => None,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        match escape {
+            Some(e) => out.extend_from_slice(e.as_bytes()),
+            None => {
+                let mut buf = String::new();
+                let _ = write!(buf, "\\u{:04x}", c as u32);
+                out.extend_from_slice(buf.as_bytes());
+            }
+        }
+        start = i + c.len_utf8();
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 #[cfg(test)]

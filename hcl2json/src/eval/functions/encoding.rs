@@ -2,7 +2,6 @@
 //! go-cty's `stdlib` and HashiCorp's go-cty-funcs `encoding` package.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use base64::alphabet;
 use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
@@ -119,26 +118,10 @@ fn json_number(n: Number) -> Result<String, String> {
 /// A JSON string as Go's `encoding/json` writes it, escaping `<`, `>`, `&`,
 /// U+2028 and U+2029 too.
 pub(crate) fn go_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let mut out = Vec::with_capacity(s.len() + 2);
+    crate::json_writer::write_json_string(s, true, &mut out);
+    // Only ASCII escapes were added to valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `jsondecode(str)`: the value the JSON text describes.
