@@ -290,9 +290,13 @@ pub fn entry_line(host: &str, port: u16, key_type: &str, key: &[u8]) -> String {
 /// Appends the entry for a host's key to the file at `path`, keeping what
 /// it holds: the new content goes to a temp file in the same folder, which
 /// then replaces the file (same permissions; `0600` for a new file). The
-/// folder is created (`0700`) when missing. Callers provisioning hosts in
-/// parallel serialize their calls.
+/// folder is created (`0700`) when missing. Calls from several threads
+/// are serialized.
 pub fn append(path: &Path, host: &str, port: u16, key_type: &str, key: &[u8]) -> io::Result<()> {
+    // Read-modify-replace: two threads appending at once would each keep
+    // only their own line. One lock for the process serializes them.
+    static APPENDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = APPENDING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -10,9 +10,11 @@
 //! - [`known_hosts`]: OpenSSH host key verification (plain and hashed
 //!   entries), without shelling out.
 //!
-//! No binary yet: the `vm-provision` command (SSH transport, provisioning
-//! steps, orchestration, dry run) is built on these once it works end to
-//! end.
+//! - [`ssh`]: the SSH transport (ssh2): host key checks, agent and key
+//!   authentication, bastions, commands, atomic file writes.
+//! - [`provision`]: one host's steps, each checking before changing.
+//! - [`run`]: many hosts in parallel, servers first.
+//! - [`cli`]: the command line.
 //!
 //! ```
 //! use vm_provision::{facts::ClusterFacts, inventory, render};
@@ -28,8 +30,11 @@
 //! # Ok::<(), cli_common::Error>(())
 //! ```
 
+pub mod cli;
 pub mod facts;
 pub mod inventory;
 pub mod known_hosts;
+pub mod provision;
 pub mod render;
+pub mod run;
 pub mod ssh;

@@ -887,7 +887,9 @@ impl Session {
         self.run(&self.sudo_command(command), stdin)
     }
 
-    fn sudo_checked(
+    /// [`Session::sudo`], with a non-zero exit turned into
+    /// [`SshError::Remote`] (`what` says what the command was for).
+    pub fn sudo_checked(
         &self,
         what: &str,
         command: &str,
@@ -931,10 +933,26 @@ impl Session {
     /// `mv` over the target. As root (through sudo), so the file is
     /// root-owned.
     pub fn write_file(&self, path: &str, content: &[u8], mode: u32) -> Result<(), SshError> {
+        self.write_file_owned(path, content, mode, "root", "root")
+    }
+
+    /// [`Session::write_file`], with the file owned by `owner:group`
+    /// before it replaces the target (so it is never readable by the wrong
+    /// group, even for a moment).
+    pub fn write_file_owned(
+        &self,
+        path: &str,
+        content: &[u8],
+        mode: u32,
+        owner: &str,
+        group: &str,
+    ) -> Result<(), SshError> {
         let p = shell_quote(path);
+        let who = shell_quote(&format!("{owner}:{group}"));
         let script = format!(
             "set -e; d=$(dirname -- {p}); t=$(mktemp \"$d/.vm-provision.XXXXXX\"); \
-             trap 'rm -f \"$t\"' EXIT; cat >\"$t\"; chmod {mode:o} \"$t\"; mv -f \"$t\" {p}; trap - EXIT"
+             trap 'rm -f \"$t\"' EXIT; cat >\"$t\"; chown {who} \"$t\"; chmod {mode:o} \"$t\"; \
+             mv -f \"$t\" {p}; trap - EXIT"
         );
         self.sudo_checked(&format!("writing {path}"), &script, Some(content))?;
         Ok(())

@@ -1,0 +1,204 @@
+//! Many hosts at once: servers first (clients join them), each phase in
+//! parallel up to a limit; one host's failure never stops the others, and
+//! every host ends with a result in the facts.
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+use std::time::Duration;
+
+use crate::facts::{ClusterFacts, HostFacts};
+use crate::inventory::{Inventory, Role};
+use crate::provision::{self, Reporter, Settings};
+use crate::ssh::{HostKeyProblem, Session, SshError, SshTarget};
+
+/// How hosts are reached, beyond the inventory's `ssh` settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// Record unknown host keys instead of refusing them.
+    pub accept_new_host_keys: bool,
+    /// Overrides `ssh.known_hosts`.
+    pub known_hosts: Option<std::path::PathBuf>,
+    /// Overrides `ssh.identity_file`.
+    pub identity_file: Option<std::path::PathBuf>,
+    /// Overrides `ssh.connect_timeout`.
+    pub connect_timeout: Option<Duration>,
+}
+
+/// Progress on stderr: `vm-provision: <host>: <message>`, one line per
+/// event; a diff's lines are written together.
+#[derive(Debug, Default)]
+pub struct StderrReporter;
+
+impl Reporter for StderrReporter {
+    fn line(&self, host: &str, message: &str) {
+        eprintln!("vm-provision: {host}: {message}");
+    }
+
+    fn block(&self, host: &str, text: &str) {
+        let mut out = String::new();
+        for line in text.lines() {
+            out.push_str(&format!("vm-provision: {host}: | {line}\n"));
+        }
+        let _ = std::io::stderr().lock().write_all(out.as_bytes());
+    }
+}
+
+/// Provisions every host of `inv`: servers, then clients, at most
+/// `parallel` at a time. Returns the facts with each host's result.
+pub fn provision_all(
+    inv: &Inventory,
+    settings: &Settings,
+    connection: &Connection,
+    parallel: usize,
+    reporter: &dyn Reporter,
+) -> ClusterFacts {
+    let mut facts = ClusterFacts::new(inv);
+    for role in [Role::Server, Role::Client] {
+        let indices: Vec<usize> = (0..inv.hosts.len())
+            .filter(|&i| inv.hosts[i].role == role)
+            .collect();
+        let results = in_parallel(&indices, parallel, |i| {
+            provision_one(inv, i, settings, connection, reporter)
+        });
+        for (i, host_facts) in indices.into_iter().zip(results) {
+            facts.hosts[i] = host_facts;
+        }
+    }
+    facts
+}
+
+/// Runs `work` on every item with at most `parallel` threads; results in
+/// item order.
+fn in_parallel<T, R, F>(items: &[T], parallel: usize, work: F) -> Vec<R>
+where
+    T: Sync + Copy,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
+    thread::scope(|scope| {
+        for _ in 0..parallel.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&item) = items.get(n) else { break };
+                let result = work(item);
+                results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item was worked on"))
+        .collect()
+}
+
+/// One host, start to end; never panics the run: every failure becomes
+/// the host's `error`.
+fn provision_one(
+    inv: &Inventory,
+    index: usize,
+    settings: &Settings,
+    connection: &Connection,
+    reporter: &dyn Reporter,
+) -> HostFacts {
+    let host = &inv.hosts[index];
+    let mut facts = HostFacts::new(host);
+    let mut target = SshTarget::new(&inv.ssh, host);
+    target.accept_new_host_keys = connection.accept_new_host_keys;
+    if let Some(path) = &connection.known_hosts {
+        target.known_hosts = crate::known_hosts::expand_home(path);
+    }
+    if let Some(path) = &connection.identity_file {
+        target.identity_file = Some(crate::known_hosts::expand_home(path));
+    }
+    if let Some(timeout) = connection.connect_timeout {
+        target.connect_timeout = timeout;
+    }
+    reporter.line(
+        &host.name,
+        &format!("connecting to {}", target.display_name()),
+    );
+    let session = match Session::connect(&target) {
+        Ok((session, outcome)) => {
+            facts.host_key_fingerprint = Some(outcome.fingerprint.clone());
+            if outcome.newly_recorded {
+                reporter.line(
+                    &host.name,
+                    &format!(
+                        "recorded new host key {} {} in {}",
+                        outcome.key_type,
+                        outcome.fingerprint,
+                        target.known_hosts.display()
+                    ),
+                );
+            }
+            session
+        }
+        Err(e) => {
+            facts.host_key_fingerprint = offered_fingerprint(&e);
+            reporter.line(&host.name, &format!("failed: {e}"));
+            facts.failed(e.to_string());
+            return facts;
+        }
+    };
+    match provision::provision_host(&session, inv, host, settings, reporter) {
+        Ok(changes) => {
+            for change in changes {
+                facts.changed(change);
+            }
+            let verdict = match (facts.changes.len(), settings.dry_run) {
+                (0, _) => "unchanged".to_string(),
+                (n, true) => format!("{n} change(s) to make"),
+                (n, false) => format!("changed ({n} change(s))"),
+            };
+            reporter.line(&host.name, &verdict);
+        }
+        Err(e) => {
+            reporter.line(&host.name, &format!("failed: {e}"));
+            facts.failed(e.to_string());
+        }
+    }
+    facts
+}
+
+/// The key a refused host offered, so the operator can compare it.
+fn offered_fingerprint(e: &SshError) -> Option<String> {
+    match e {
+        SshError::HostKey { problem, .. } => match problem {
+            HostKeyProblem::Mismatch { offered, .. }
+            | HostKeyProblem::Revoked { offered }
+            | HostKeyProblem::Unknown { offered, .. } => Some(offered.clone()),
+            HostKeyProblem::NoKey => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn parallel_keeps_order_and_limit() {
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let items: Vec<usize> = (0..12).collect();
+        let out = in_parallel(&items, 3, |i| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            thread::sleep(Duration::from_millis(20));
+            running.fetch_sub(1, Ordering::SeqCst);
+            i * 2
+        });
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert!(peak.load(Ordering::SeqCst) <= 3);
+        assert!(peak.load(Ordering::SeqCst) >= 2);
+        assert!(in_parallel(&[] as &[usize], 4, |i| i).is_empty());
+    }
+}
