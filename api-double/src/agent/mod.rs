@@ -29,11 +29,16 @@
 //! runs one agent from the configuration files a real agent takes
 //! ([`AgentConfig::from_nomad_files`], [`AgentConfig::from_consul_files`]).
 
+mod catalog;
 mod config;
 mod consul;
+mod forward;
+mod jobs;
 mod net;
 mod nomad;
 mod pool;
+mod sched;
+mod sync;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -58,9 +63,10 @@ pub const FAILURE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often `retry_join` addresses are retried until one join succeeds.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Build string the members advertise.
-const NOMAD_BUILD: &str = "2.0.5";
-const CONSUL_BUILD: &str = "1.21.0:f3c0ffee";
+/// Build string the Nomad members advertise (and `nomad version` prints).
+pub const NOMAD_BUILD: &str = "2.0.5";
+/// Build tag the Consul members advertise (`consul version` prints the part before `:`).
+pub const CONSUL_BUILD: &str = "1.21.0:f3c0ffee";
 
 /// The Nomad side of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +96,9 @@ pub struct NomadRole {
     pub acl_token: Option<String>,
     /// Address the HTTP listener binds (`addresses.http`); defaults to the agent's bind.
     pub http_bind: Option<IpAddr>,
+    /// Clients: the local Consul agent's HTTP address (`consul { address }`) the client
+    /// registers its running allocations' services with; `None` = `127.0.0.1:8500`.
+    pub consul_address: Option<String>,
 }
 
 impl NomadRole {
@@ -108,6 +117,7 @@ impl NomadRole {
             meta: BTreeMap::new(),
             acl_token: None,
             http_bind: None,
+            consul_address: None,
         }
     }
 
@@ -135,6 +145,24 @@ impl NomadRole {
     /// Requires an ACL token.
     pub fn with_acl_token(mut self, token: &str) -> Self {
         self.acl_token = Some(token.to_string());
+        self
+    }
+
+    /// Sets a client's node class.
+    pub fn with_node_class(mut self, class: &str) -> Self {
+        self.node_class = class.to_string();
+        self
+    }
+
+    /// Adds one client node metadata pair.
+    pub fn with_meta(mut self, key: &str, value: &str) -> Self {
+        self.meta.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Sets a client's local Consul agent address (`host:port`).
+    pub fn with_consul_address(mut self, address: &str) -> Self {
+        self.consul_address = Some(address.to_string());
         self
     }
 }
@@ -277,6 +305,9 @@ pub(crate) struct Agent {
     pub node_id: String,
     pools: Mutex<Pools>,
     pub stop: Arc<Stop>,
+    /// Nomad servers: jobs, evaluations, deployments and allocations (authoritative on
+    /// the region's leader; other agents forward to it).
+    pub jobs: jobs::JobState,
 }
 
 #[derive(Debug, Default)]
@@ -635,6 +666,7 @@ impl AgentDouble {
                     ("vsn", "1".into()),
                     ("raft_vsn", "3".into()),
                     ("id", node_id.clone()),
+                    (pool::HTTP_TAG, n.http_port.to_string()),
                     expect_tag(n.bootstrap_expect),
                 ]);
                 member(format!("{name}.{}", n.region), &advertise, n.serf_port, t)
@@ -646,6 +678,7 @@ impl AgentDouble {
                     ("id", node_id.clone()),
                     ("node_class", n.node_class.clone()),
                     ("build", NOMAD_BUILD.into()),
+                    (pool::HTTP_TAG, n.http_port.to_string()),
                 ]);
                 for (k, v) in &n.meta {
                     t.insert(format!("meta.{k}"), v.clone());
@@ -678,6 +711,7 @@ impl AgentDouble {
                 ("vsn_min", "2".into()),
                 ("vsn_max", "3".into()),
                 ("segment", String::new()),
+                (pool::HTTP_TAG, c.http_port.to_string()),
             ];
             if c.server {
                 let (l, port) = bind(bind_ip, c.serf_wan_port)?;
@@ -723,6 +757,7 @@ impl AgentDouble {
             node_id,
             pools: Mutex::new(pools),
             stop: Arc::new(Stop::default()),
+            jobs: jobs::JobState::default(),
         });
         let mut threads = Vec::new();
         for (listener, api) in listeners {
@@ -750,6 +785,10 @@ impl AgentDouble {
         }
         let a = Arc::clone(&agent);
         threads.push(thread::spawn(move || gossip_loop(&a)));
+        if agent.config.nomad.as_ref().is_some_and(|n| !n.server) {
+            let a = Arc::clone(&agent);
+            threads.push(thread::spawn(move || sync::service_loop(&a)));
+        }
         Ok(AgentDouble {
             agent,
             nomad_http,
@@ -803,6 +842,7 @@ impl AgentDouble {
     /// [`FAILURE_TIMEOUT`].
     pub fn stop(&mut self) {
         self.agent.stop.trigger();
+        self.agent.jobs.shut_down();
         for h in self.threads.drain(..) {
             let _ = h.join();
         }

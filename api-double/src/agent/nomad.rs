@@ -1,7 +1,8 @@
 //! The Nomad HTTP API of an agent double: agent members/join/self, regions, status and
-//! the node list of the region's clients.
+//! the node list of the region's clients; jobs are in [`super::jobs`].
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -14,12 +15,15 @@ const ANONYMOUS_JOIN: &str =
     "anonymous server join is deprecated and will be removed in a future version of Nomad";
 
 /// Routes one Nomad API request.
-pub(crate) fn route(agent: &Agent, req: &RecordedRequest) -> Response {
+pub(crate) fn route(agent: &Arc<Agent>, req: &RecordedRequest) -> Response {
     let Some(role) = agent.config.nomad.as_ref() else {
         return Response::text(404, "404 page not found");
     };
     if let Some(denied) = acl(role, req) {
         return denied;
+    }
+    if let Some(answer) = super::jobs::route(agent, role, req) {
+        return answer;
     }
     let path = req.path.trim_end_matches('/');
     let get = req.method == "GET";
@@ -63,7 +67,7 @@ fn servers(agent: &Agent) -> Vec<(Member, Status)> {
 }
 
 /// Sorted regions of the servers that did not leave (and the agent's own).
-fn regions(agent: &Agent, role: &NomadRole) -> Vec<String> {
+pub(crate) fn regions(agent: &Agent, role: &NomadRole) -> Vec<String> {
     let mut set: BTreeSet<String> = servers(agent)
         .into_iter()
         .filter(|(_, s)| *s != Status::Left)
@@ -82,7 +86,7 @@ fn rpc_addr(m: &Member) -> String {
 }
 
 /// Alive servers of `region`, by name.
-fn alive_servers(agent: &Agent, region: &str) -> Vec<Member> {
+pub(crate) fn alive_servers(agent: &Agent, region: &str) -> Vec<Member> {
     servers(agent)
         .into_iter()
         .filter(|(m, s)| *s == Status::Alive && m.tag("region") == region)

@@ -87,6 +87,12 @@ impl Member {
         join_host_port(&self.addr, self.port)
     }
 
+    /// `addr:<HTTP port>` from the hidden [`HTTP_TAG`], if the member advertises one.
+    pub(crate) fn http_addr(&self) -> Option<String> {
+        let port: u16 = self.tag(HTTP_TAG).parse().ok()?;
+        Some(join_host_port(&self.addr, port))
+    }
+
     /// A tag's value, or `""`.
     pub(crate) fn tag(&self, key: &str) -> &str {
         self.tags.get(key).map_or("", String::as_str)
@@ -122,7 +128,7 @@ impl Member {
         let tags: Map<String, Value> = self
             .tags
             .iter()
-            .filter(|(k, _)| !k.starts_with("meta."))
+            .filter(|(k, _)| !is_hidden_tag(k))
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         json!({
@@ -132,6 +138,16 @@ impl Member {
         })
     }
 }
+
+/// Tags the double gossips for itself and never shows in a member list: client node
+/// metadata (`meta.<k>`), the agent's HTTP port (`x.http`) and a Consul agent's
+/// registered services (`svc.<id>`).
+pub(crate) fn is_hidden_tag(key: &str) -> bool {
+    ["meta.", "x.", "svc."].iter().any(|p| key.starts_with(p))
+}
+
+/// Tag carrying an agent's HTTP port (hidden from member lists).
+pub(crate) const HTTP_TAG: &str = "x.http";
 
 /// `host:port`, bracketing IPv6 hosts.
 pub(crate) fn join_host_port(host: &str, port: u16) -> String {

@@ -8,13 +8,25 @@
 //! ```
 //! Prints `ready <http url>` on standard output once listening, then runs until killed.
 //! `-dev`, `-log-level` and other flags of the real agents are accepted and ignored.
+//!
+//! **Under the real names.** Installed (copied or linked) as `nomad` or `consul`, it is
+//! that product without the leading product argument, as a systemd unit starts it:
+//! `/usr/local/bin/consul agent -config-dir=/etc/consul.d/`,
+//! `/usr/local/bin/nomad agent -config=/etc/nomad.d/`. `nomad version` / `consul
+//! version` print `Nomad v<build>` / `Consul v<build>` and a line naming the double.
+//!
+//! **Readiness.** When `NOTIFY_SOCKET` is set (a `Type=notify` unit), `READY=1` is sent
+//! to it once every listener is up (a unix datagram; a leading `@` names an abstract
+//! socket).
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
-use api_double::agent::{AgentConfig, AgentDouble};
+use api_double::agent::{AgentConfig, AgentDouble, CONSUL_BUILD, NOMAD_BUILD};
 
 const USAGE: &str = "usage: agent-double nomad agent -config DIR_OR_FILE [-config ...] [-acl-token T]\n       agent-double consul agent -config-dir DIR [-config-file FILE ...] [-acl-token T]";
 
@@ -74,8 +86,74 @@ fn run(args: &[String]) -> Result<AgentDouble, String> {
     AgentDouble::start(config).map_err(|e| e.to_string())
 }
 
+/// The arguments as `agent-double` takes them: under the name `nomad` or `consul`, the
+/// product is the program name.
+fn effective_args(mut argv: impl Iterator<Item = String>) -> Vec<String> {
+    let argv0 = argv.next().unwrap_or_default();
+    let name = Path::new(&argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let rest = argv.collect::<Vec<_>>();
+    if name == "nomad" || name == "consul" {
+        std::iter::once(name).chain(rest).collect()
+    } else {
+        rest
+    }
+}
+
+/// `nomad version` / `consul version` (also `-version`, `--version`, `-v`).
+fn version(args: &[String]) -> Option<String> {
+    let [product, flag] = args else {
+        return None;
+    };
+    if !matches!(flag.as_str(), "version" | "-version" | "--version" | "-v") {
+        return None;
+    }
+    match product.as_str() {
+        "nomad" => Some(format!(
+            "Nomad v{NOMAD_BUILD}\nagent-double: a test double of Nomad, not Nomad"
+        )),
+        "consul" => {
+            let build = CONSUL_BUILD.split(':').next().unwrap_or(CONSUL_BUILD);
+            Some(format!(
+                "Consul v{build}\nagent-double: a test double of Consul, not Consul"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Sends `READY=1` to `$NOTIFY_SOCKET`, if set (systemd's `sd_notify`).
+fn notify_ready() -> Result<(), String> {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let message = format!("READY=1\nMAINPID={}\n", std::process::id());
+    let socket = UnixDatagram::unbound().map_err(|e| format!("NOTIFY_SOCKET: {e}"))?;
+    send_notify(&socket, &path, message.as_bytes())
+        .map_err(|e| format!("NOTIFY_SOCKET {}: {e}", path.to_string_lossy()))
+}
+
+fn send_notify(socket: &UnixDatagram, path: &OsString, message: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_bytes();
+    if let Some(name) = bytes.strip_prefix(b"@") {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+        socket.send_to_addr(message, &addr).map(|_| ())
+    } else {
+        socket.send_to(message, Path::new(path)).map(|_| ())
+    }
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = effective_args(std::env::args());
+    if let Some(text) = version(&args) {
+        println!("{text}");
+        return ExitCode::SUCCESS;
+    }
     let agent = match run(&args) {
         Ok(a) => a,
         Err(e) => {
@@ -88,6 +166,9 @@ fn main() -> ExitCode {
         .or_else(|| agent.consul_address())
         .unwrap_or_default();
     println!("ready {url}");
+    if let Err(e) = notify_ready() {
+        eprintln!("agent-double: {e}");
+    }
     loop {
         thread::sleep(Duration::from_secs(3600));
     }

@@ -1,0 +1,1 @@
+//! Consul catalog and health endpoints of the agent doubles.
