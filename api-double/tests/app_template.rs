@@ -1136,7 +1136,7 @@ fn the_page_from_federated_agent_doubles() {
     let fr = section(&page, "france");
     assert_eq!(
         items(fr, "nodes"),
-        ["ovh-client-1 (127.0.3.12)"]
+        ["ovh-client-1 (127.0.3.12)", "ovh-server-1 (127.0.3.11)"]
     );
     assert_eq!(items(fr, "frontend"), ["no frontend here"]);
     assert_eq!(
