@@ -26,8 +26,19 @@ impl AgentProcess {
     /// When the binary cannot be built or started, or does not get ready in
     /// time: this is test support, where that is a failed test.
     pub fn start<S: AsRef<OsStr>>(args: &[S]) -> AgentProcess {
-        let mut child = Command::new(binary())
-            .args(args)
+        let mut command = Command::new(binary());
+        command.args(args);
+        Self::start_command(command)
+    }
+
+    /// Starts a prepared command running the binary (e.g. through a link named
+    /// `consul`, or with `NOTIFY_SOCKET` set) and waits for its `ready <url>` line.
+    /// Standard output is taken over; standard error is discarded.
+    ///
+    /// # Panics
+    /// As [`AgentProcess::start`].
+    pub fn start_command(mut command: Command) -> AgentProcess {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

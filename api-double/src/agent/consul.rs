@@ -1,5 +1,5 @@
 //! The Consul HTTP API of an agent double: agent members/join/self, catalog
-//! datacenters and status.
+//! datacenters and status; the rest of the catalog is in [`super::catalog`].
 
 use std::collections::BTreeSet;
 
@@ -17,6 +17,9 @@ pub(crate) fn route(agent: &Agent, req: &RecordedRequest) -> Response {
     };
     if let Some(denied) = acl(role, req) {
         return denied;
+    }
+    if let Some(answer) = super::catalog::route(agent, role, req) {
+        return answer;
     }
     let path = req.path.as_str();
     if let Some(addr) = path.strip_prefix("/v1/agent/join/") {

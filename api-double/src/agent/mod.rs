@@ -740,6 +740,7 @@ impl AgentDouble {
                     .collect();
                 pools.wan = Some(new_pool(wan_me, retry, c.encrypt.clone(), false));
                 common.push(("wan_join_port", c.serf_wan_port.to_string()));
+                common.push(("x.wan", wan_addr));
             } else {
                 common.push(("role", "node".into()));
             }

@@ -1,9 +1,244 @@
-//! A Nomad client double's service sync: it registers the services of its running
-//! allocations with its local Consul agent and deregisters those that stopped.
+//! A Nomad client double's service sync, as a Nomad client registers its workloads in
+//! Consul: every [`SYNC_INTERVAL`] it reads its allocations from its region's servers
+//! (`GET /v1/node/<its id>/allocations`), registers the services of the running ones
+//! with its local Consul agent (`consul { address }`, default `127.0.0.1:8500`) as
+//! `_nomad-task-<alloc>-<task>-<service>-<port label>`, with its own address and the
+//! static port of the service's port label, and deregisters the ones it registered
+//! that no longer run. Consul being down is retried on the next round.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::forward;
+use super::pool::{PoolKind, Status};
 use super::Agent;
+
+/// How often a client syncs its services.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+const TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_CONSUL: &str = "127.0.0.1:8500";
 
 /// Runs until the agent stops.
 pub(crate) fn service_loop(agent: &Agent) {
-    let _ = agent;
+    let mut registered: BTreeMap<String, Value> = BTreeMap::new();
+    while agent.stop.sleep(SYNC_INTERVAL) {
+        if let Some(wanted) = wanted_services(agent) {
+            sync(agent, &mut registered, &wanted);
+        }
+    }
+}
+
+fn consul_address(agent: &Agent) -> String {
+    let configured = agent
+        .config
+        .nomad
+        .as_ref()
+        .and_then(|n| n.consul_address.clone())
+        .unwrap_or_else(|| DEFAULT_CONSUL.to_string());
+    let trimmed = configured
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    super::with_default_port(&trimmed, 8500)
+}
+
+/// Registers what is new or changed, deregisters what is gone.
+fn sync(agent: &Agent, registered: &mut BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>) {
+    let consul = consul_address(agent);
+    for (id, service) in wanted {
+        if registered.get(id) == Some(service) {
+            continue;
+        }
+        let body = service.to_string();
+        let ok = forward::call(
+            &consul,
+            "PUT",
+            "/v1/agent/service/register",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+            TIMEOUT,
+        )
+        .is_ok_and(|r| r.status == 200);
+        if ok {
+            registered.insert(id.clone(), service.clone());
+        }
+    }
+    let gone: Vec<String> = registered
+        .keys()
+        .filter(|id| !wanted.contains_key(*id))
+        .cloned()
+        .collect();
+    for id in gone {
+        let path = format!("/v1/agent/service/deregister/{id}");
+        let done = forward::call(&consul, "PUT", &path, &[], &[], TIMEOUT)
+            .is_ok_and(|r| r.status == 200 || r.status == 404);
+        if done {
+            registered.remove(&id);
+        }
+    }
+}
+
+/// The services this client's running allocations provide, by service ID; `None` when
+/// no server answered (nothing is deregistered then).
+fn wanted_services(agent: &Agent) -> Option<BTreeMap<String, Value>> {
+    let role = agent.config.nomad.as_ref()?;
+    let server = agent
+        .members(PoolKind::Nomad)
+        .into_iter()
+        .filter(|(m, s)| {
+            *s == Status::Alive && m.tag("role") == "nomad" && m.tag("region") == role.region
+        })
+        .find_map(|(m, _)| m.http_addr())?;
+    let path = format!("/v1/node/{}/allocations", agent.node_id);
+    let token = role.acl_token.as_deref().unwrap_or_default();
+    let headers: Vec<(&str, &str)> = if token.is_empty() {
+        Vec::new()
+    } else {
+        vec![("X-Nomad-Token", token)]
+    };
+    let allocs = forward::call(&server, "GET", &path, &headers, &[], TIMEOUT)
+        .ok()?
+        .json()?;
+    let node = NodeFacts {
+        address: agent.config.advertised().to_string(),
+        datacenter: role.datacenter.clone(),
+        class: role.node_class.clone(),
+        name: agent.config.name.clone(),
+    };
+    let mut wanted = BTreeMap::new();
+    for alloc in allocs.as_array()?.iter().filter(|a| is_running(a)) {
+        for service in alloc_services(alloc, &node) {
+            let id = service["ID"].as_str().unwrap_or_default().to_string();
+            wanted.insert(id, service);
+        }
+    }
+    Some(wanted)
+}
+
+fn is_running(alloc: &Value) -> bool {
+    alloc["DesiredStatus"] == "run" && alloc["ClientStatus"] == "running"
+}
+
+/// What service tags and names may interpolate.
+struct NodeFacts {
+    address: String,
+    datacenter: String,
+    class: String,
+    name: String,
+}
+
+impl NodeFacts {
+    /// Replaces the `${node.*}` and `${NOMAD_*}` references Nomad resolves in services.
+    fn interpolate(&self, text: &str, alloc: &Value, task: &str) -> String {
+        let str_of = |k: &str| alloc[k].as_str().unwrap_or_default().to_string();
+        let pairs = [
+            ("${node.datacenter}", self.datacenter.clone()),
+            ("${node.class}", self.class.clone()),
+            ("${node.unique.name}", self.name.clone()),
+            ("${NOMAD_JOB_NAME}", str_of("JobID")),
+            ("${NOMAD_GROUP_NAME}", str_of("TaskGroup")),
+            ("${NOMAD_TASK_NAME}", task.to_string()),
+            ("${NOMAD_ALLOC_ID}", str_of("ID")),
+            ("${NOMAD_DC}", self.datacenter.clone()),
+        ];
+        pairs
+            .iter()
+            .fold(text.to_string(), |t, (from, to)| t.replace(from, to))
+    }
+}
+
+/// The Consul registrations of one allocation's task services.
+fn alloc_services(alloc: &Value, node: &NodeFacts) -> Vec<Value> {
+    let group_name = alloc["TaskGroup"].as_str().unwrap_or_default();
+    let Some(group) = alloc["Job"]["TaskGroups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["Name"] == group_name))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in group["Tasks"].as_array().into_iter().flatten() {
+        let task_name = task["Name"].as_str().unwrap_or_default();
+        for service in task["Services"].as_array().into_iter().flatten() {
+            let label = service["PortLabel"].as_str().unwrap_or_default();
+            let name = node.interpolate(
+                service["Name"].as_str().unwrap_or_default(),
+                alloc,
+                task_name,
+            );
+            let tags: Vec<String> = service["Tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|t| node.interpolate(t, alloc, task_name))
+                .collect();
+            let alloc_id = alloc["ID"].as_str().unwrap_or_default();
+            out.push(json!({
+                "ID": format!("_nomad-task-{alloc_id}-{task_name}-{name}-{label}"),
+                "Name": name,
+                "Tags": tags,
+                "Address": node.address,
+                "Port": static_port(group, task, label),
+                "Meta": {"external-source": "nomad"},
+            }));
+        }
+    }
+    out
+}
+
+/// The static port (or literal number) behind a service's port label; 0 if none.
+fn static_port(group: &Value, task: &Value, label: &str) -> u64 {
+    if let Ok(n) = label.parse::<u64>() {
+        return n;
+    }
+    let networks = task["Resources"]["Networks"]
+        .as_array()
+        .into_iter()
+        .chain(group["Networks"].as_array())
+        .flatten();
+    networks
+        .flat_map(|n| {
+            n["ReservedPorts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(n["DynamicPorts"].as_array().into_iter().flatten())
+        })
+        .find(|p| p["Label"] == label)
+        .and_then(|p| p["Value"].as_u64())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_of_a_running_alloc() {
+        let alloc = json!({
+            "ID": "a1", "JobID": "pcd2017", "TaskGroup": "webs",
+            "DesiredStatus": "run", "ClientStatus": "running",
+            "Job": {"TaskGroups": [{"Name": "webs", "Tasks": [{
+                "Name": "frontend",
+                "Services": [{"Name": "frontend", "PortLabel": "http", "Tags": ["web", "${node.datacenter}"]}],
+                "Resources": {"Networks": [{"ReservedPorts": [{"Label": "http", "Value": 80}]}]},
+            }]}]},
+        });
+        let node = NodeFacts {
+            address: "10.0.0.5".into(),
+            datacenter: "france".into(),
+            class: String::new(),
+            name: "fr-1".into(),
+        };
+        assert!(is_running(&alloc));
+        let s = alloc_services(&alloc, &node);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0]["ID"], "_nomad-task-a1-frontend-frontend-http");
+        assert_eq!(s[0]["Port"], 80);
+        assert_eq!(s[0]["Tags"], json!(["web", "france"]));
+        assert_eq!(s[0]["Address"], "10.0.0.5");
+    }
 }
