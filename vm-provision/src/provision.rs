@@ -463,21 +463,23 @@ struct HostRun<'a> {
     settings: &'a Settings,
     reporter: &'a dyn Reporter,
     probe: Probe,
-    changes: Vec<String>,
+    changes: &'a mut Vec<String>,
     /// Agents to restart (their binary, config or unit changed).
     restart: BTreeSet<Product>,
     daemon_reload: bool,
 }
 
-/// Provisions `host` over `session`; returns what changed (or, in a dry
-/// run, what would), one short line each.
+/// Provisions `host` over `session`, appending to `changes` what it
+/// changed (or, in a dry run, what would change), one short line each; on
+/// failure, `changes` still lists what was done before it.
 pub fn provision_host(
     session: &Session,
     inv: &Inventory,
     host: &Host,
     settings: &Settings,
     reporter: &dyn Reporter,
-) -> Result<Vec<String>, StepError> {
+    changes: &mut Vec<String>,
+) -> Result<(), StepError> {
     let dirs = wanted_dirs(settings);
     let files = wanted_files(inv, host, settings);
     let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
@@ -500,7 +502,7 @@ pub fn provision_host(
         settings,
         reporter,
         probe,
-        changes: Vec::new(),
+        changes,
         restart: BTreeSet::new(),
         daemon_reload: false,
     };
@@ -515,7 +517,7 @@ pub fn provision_host(
             run.wait_for_api(product)?;
         }
     }
-    Ok(run.changes)
+    Ok(())
 }
 
 fn local_binary(settings: &Settings, product: Product) -> Option<&LocalBinary> {

@@ -146,11 +146,13 @@ fn provision_one(
             return facts;
         }
     };
-    match provision::provision_host(&session, inv, host, settings, reporter) {
-        Ok(changes) => {
-            for change in changes {
-                facts.changed(change);
-            }
+    let mut changes = Vec::new();
+    let result = provision::provision_host(&session, inv, host, settings, reporter, &mut changes);
+    for change in changes {
+        facts.changed(change);
+    }
+    match result {
+        Ok(()) => {
             let verdict = match (facts.changes.len(), settings.dry_run) {
                 (0, _) => "unchanged".to_string(),
                 (n, true) => format!("{n} change(s) to make"),
