@@ -178,6 +178,9 @@ fn nomad_client_registers_its_services_in_consul() {
         .as_str()
         .unwrap()
         .starts_with("_nomad-task-"));
+    let client = get_json(&format!("{consul_url}/v1/catalog/service/nomad-client"));
+    assert_eq!(client[0]["ServicePort"], 4646);
+    assert_eq!(client[0]["ServiceTags"], json!(["http"]));
 
     let (status, _, _) = http("DELETE", &format!("{nomad_url}/v1/job/pcd2017"), None);
     assert_eq!(status, 200);

@@ -360,6 +360,49 @@ fn complete_eval_in(url: &str, eval: &str, region: Option<&str>) -> Value {
     })
 }
 
+#[test]
+fn blocked_job_is_placed_when_a_matching_node_arrives() {
+    let server = nomad_agent(
+        "eu-1",
+        "127.0.67.1",
+        NomadRole::server("europe", "gce-west1"),
+    );
+    let url = server.nomad_address().unwrap();
+    let mut job = pcd2017(false);
+    job["Datacenters"] = json!(["*"]);
+    job["Constraints"] = json!([{"LTarget": "${meta.gpu}", "RTarget": "", "Operand": "is_set"}]);
+    let r = register(&url, &job);
+    let eval = complete_eval(&url, r["EvalID"].as_str().unwrap());
+    let blocked = eval["BlockedEval"].as_str().unwrap().to_string();
+    assert_eq!(eval["FailedTGAllocs"]["webs"]["NodesEvaluated"], 0);
+    let _gpu = nomad_agent(
+        "gpu-1",
+        "127.0.67.2",
+        NomadRole::client("europe", "gce-west1")
+            .with_retry_join(&["127.0.67.1"])
+            .with_meta("gpu", "a100"),
+    );
+    let again = complete_eval(&url, &blocked);
+    assert!(again.get("FailedTGAllocs").is_none(), "{again}");
+    wait_deployment(&url, again["DeploymentID"].as_str().unwrap(), "successful");
+    assert_eq!(
+        running(&url, "pcd2017"),
+        [
+            pair("database", "gpu-1"),
+            pair("webs", "gpu-1"),
+            pair("webs", "gpu-1")
+        ]
+    );
+    let node_id = get_json(&format!("{url}/v1/nodes"))[0]["ID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let node = get_json(&format!("{url}/v1/node/{node_id}"));
+    assert_eq!(node["Name"], "gpu-1");
+    assert_eq!(node["Meta"]["gpu"], "a100");
+    assert_eq!(http("GET", &format!("{url}/v1/node/nope"), None).0, 404);
+}
+
 /// `target/debug/job-submit` of this workspace, when it has been built.
 fn job_submit() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;

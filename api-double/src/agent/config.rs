@@ -166,8 +166,8 @@ impl AgentConfig {
     /// Keys read: `name`, `region`, `datacenter`, `bind_addr`, `ports { http rpc serf }`,
     /// `addresses { http }`, `advertise { serf rpc http }`, `server { enabled,
     /// bootstrap_expect, server_join { retry_join }, retry_join, start_join }`, `client {
-    /// enabled, servers, node_class, meta, server_join { retry_join } }`, `consul { address }`,
-    /// `acl { enabled }`
+    /// enabled, servers, node_class, meta, server_join { retry_join } }`, `consul { address }`
+    /// (default `127.0.0.1:8500`, as Nomad), `acl { enabled }`
     /// (the double then wants [`DEFAULT_ACL_TOKEN`] unless `acl_token` is set on the
     /// returned role). A bind address that is not a literal IP (a go-sockaddr template)
     /// binds `0.0.0.0`.
@@ -210,8 +210,12 @@ impl AgentConfig {
             }
             role.node_class = f.string(&["client", "node_class"]).unwrap_or_default();
             role.meta = f.map(&["client", "meta"]);
-            role.consul_address = f.string(&["consul", "address"]).filter(|a| !a.is_empty());
         }
+        role.consul_address = Some(
+            f.string(&["consul", "address"])
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| "127.0.0.1:8500".to_string()),
+        );
         if f.bool(&["acl", "enabled"]).unwrap_or(false) {
             role.acl_token = Some(DEFAULT_ACL_TOKEN.to_string());
         }

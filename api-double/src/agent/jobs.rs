@@ -547,6 +547,7 @@ fn register(agent: &Arc<Agent>, req: &RecordedRequest, path_id: Option<&str>) ->
             if changed {
                 cancel_older_deployments(st, &reg.namespace, &reg.id, index);
             }
+            sched::cancel_blocked(st, &reg.namespace, &reg.id, index);
             st.jobs.insert((reg.namespace.clone(), reg.id.clone()), job);
             Ok((index, eval_id, jmi))
         });
@@ -661,6 +662,7 @@ fn deregister(agent: &Arc<Agent>, req: &RecordedRequest, id: &str) -> Reply {
         job.job_modify_index = index;
         let eval_id = create_eval(st, &job, "job-deregister", job.priority(), index);
         cancel_older_deployments(st, &ns, id, index);
+        sched::cancel_blocked(st, &ns, id, index);
         let jmi = job.job_modify_index;
         st.jobs.insert((ns.clone(), id.to_string()), job);
         Ok((index, eval_id, jmi))

@@ -96,8 +96,10 @@ pub struct NomadRole {
     pub acl_token: Option<String>,
     /// Address the HTTP listener binds (`addresses.http`); defaults to the agent's bind.
     pub http_bind: Option<IpAddr>,
-    /// Clients: the local Consul agent's HTTP address (`consul { address }`) the client
-    /// registers its running allocations' services with; `None` = `127.0.0.1:8500`.
+    /// The local Consul agent's HTTP address (`consul { address }`) the agent registers
+    /// itself (`nomad` / `nomad-client`) and, on a client, its running allocations'
+    /// services with. `None` (the constructors' default, so in-process tests stay apart):
+    /// no Consul registrations; configuration files give `127.0.0.1:8500` by default.
     pub consul_address: Option<String>,
 }
 
@@ -160,7 +162,7 @@ impl NomadRole {
         self
     }
 
-    /// Sets a client's local Consul agent address (`host:port`).
+    /// Sets the local Consul agent address (`host:port`).
     pub fn with_consul_address(mut self, address: &str) -> Self {
         self.consul_address = Some(address.to_string());
         self
@@ -786,9 +788,13 @@ impl AgentDouble {
         }
         let a = Arc::clone(&agent);
         threads.push(thread::spawn(move || gossip_loop(&a)));
-        if agent.config.nomad.as_ref().is_some_and(|n| !n.server) {
+        if let Some(n) = agent.config.nomad.as_ref() {
             let a = Arc::clone(&agent);
             threads.push(thread::spawn(move || sync::service_loop(&a)));
+            if n.server {
+                let a = Arc::clone(&agent);
+                threads.push(thread::spawn(move || sched::unblock_loop(&a)));
+            }
         }
         Ok(AgentDouble {
             agent,

@@ -35,6 +35,7 @@ pub(crate) fn route(agent: &Arc<Agent>, req: &RecordedRequest) -> Response {
         "/v1/status/leader" if get => leader(agent, role, req),
         "/v1/status/peers" if get => peers(agent, role, req),
         "/v1/nodes" if get => nodes(agent, role, req),
+        _ if get && path.starts_with("/v1/node/") => node_read(agent, role, req, path),
         "/v1/agent/join" | "/v1/agent/members" | "/v1/agent/self" | "/v1/regions"
         | "/v1/status/leader" | "/v1/status/peers" | "/v1/nodes" => {
             Response::text(405, "Invalid method")
@@ -260,6 +261,32 @@ fn nodes(agent: &Agent, role: &NomadRole, req: &RecordedRequest) -> Response {
         .map(|(m, s)| node_stub(&m, s))
         .collect();
     Response::json(&Value::Array(list))
+}
+
+/// `GET /v1/node/:id` (an ID or an ID prefix): the node stub plus its attributes.
+fn node_read(agent: &Agent, role: &NomadRole, req: &RecordedRequest, path: &str) -> Response {
+    let region = match target_region(agent, role, req) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let id = path.trim_start_matches("/v1/node/");
+    if id.is_empty() || id.contains('/') {
+        return Response::text(404, "404 page not found");
+    }
+    let found = agent.members(PoolKind::Nomad).into_iter().find(|(m, _)| {
+        m.tag("role") == "node" && m.tag("region") == region && m.tag("id").starts_with(id)
+    });
+    let Some((m, s)) = found else {
+        return Response::text(404, "node not found");
+    };
+    let mut node = node_stub(&m, s);
+    node["Region"] = json!(region);
+    node["Attributes"] = json!({
+        "kernel.name": "linux", "unique.hostname": m.name, "unique.network.ip-address": m.addr,
+        "nomad.version": m.tag("build"), "driver.docker": "1",
+    });
+    node["Drivers"] = json!({"docker": {"Detected": true, "Healthy": true}});
+    Response::json(&node)
 }
 
 fn node_stub(m: &Member, status: Status) -> Value {

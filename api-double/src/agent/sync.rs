@@ -1,7 +1,9 @@
-//! A Nomad client double's service sync, as a Nomad client registers its workloads in
-//! Consul: every [`SYNC_INTERVAL`] it reads its allocations from its region's servers
+//! A Nomad agent double's Consul registrations, as Nomad's `consul` integration does
+//! them: a server registers itself as service `nomad` (tags `http`, `rpc`, `serf`), a
+//! client as `nomad-client` (tag `http`). A client also syncs its workloads: every
+//! [`SYNC_INTERVAL`] it reads its allocations from its region's servers
 //! (`GET /v1/node/<its id>/allocations`), registers the services of the running ones
-//! with its local Consul agent (`consul { address }`, default `127.0.0.1:8500`) as
+//! with its local Consul agent (`consul { address }` of its configuration) as
 //! `_nomad-task-<alloc>-<task>-<service>-<port label>`, with its own address and the
 //! static port of the service's port label, and deregisters the ones it registered
 //! that no longer run. Consul being down is retried on the next round.
@@ -18,10 +20,12 @@ use super::Agent;
 /// How often a client syncs its services.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 const TIMEOUT: Duration = Duration::from_secs(5);
-const DEFAULT_CONSUL: &str = "127.0.0.1:8500";
 
-/// Runs until the agent stops.
+/// Runs until the agent stops (returns at once without a Consul address).
 pub(crate) fn service_loop(agent: &Agent) {
+    if consul_address(agent).is_none() {
+        return;
+    }
     let mut registered: BTreeMap<String, Value> = BTreeMap::new();
     while agent.stop.sleep(SYNC_INTERVAL) {
         if let Some(wanted) = wanted_services(agent) {
@@ -30,23 +34,21 @@ pub(crate) fn service_loop(agent: &Agent) {
     }
 }
 
-fn consul_address(agent: &Agent) -> String {
-    let configured = agent
-        .config
-        .nomad
-        .as_ref()
-        .and_then(|n| n.consul_address.clone())
-        .unwrap_or_else(|| DEFAULT_CONSUL.to_string());
+/// The local Consul agent's `host:port`, if the agent talks to one.
+fn consul_address(agent: &Agent) -> Option<String> {
+    let configured = agent.config.nomad.as_ref()?.consul_address.clone()?;
     let trimmed = configured
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_string();
-    super::with_default_port(&trimmed, 8500)
+    Some(super::with_default_port(&trimmed, 8500))
 }
 
 /// Registers what is new or changed, deregisters what is gone.
 fn sync(agent: &Agent, registered: &mut BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>) {
-    let consul = consul_address(agent);
+    let Some(consul) = consul_address(agent) else {
+        return;
+    };
     for (id, service) in wanted {
         if registered.get(id) == Some(service) {
             continue;
@@ -84,6 +86,10 @@ fn sync(agent: &Agent, registered: &mut BTreeMap<String, Value>, wanted: &BTreeM
 /// no server answered (nothing is deregistered then).
 fn wanted_services(agent: &Agent) -> Option<BTreeMap<String, Value>> {
     let role = agent.config.nomad.as_ref()?;
+    let mut wanted = own_services(agent, role);
+    if role.server {
+        return Some(wanted);
+    }
     let server = agent
         .members(PoolKind::Nomad)
         .into_iter()
@@ -107,7 +113,6 @@ fn wanted_services(agent: &Agent) -> Option<BTreeMap<String, Value>> {
         class: role.node_class.clone(),
         name: agent.config.name.clone(),
     };
-    let mut wanted = BTreeMap::new();
     for alloc in allocs.as_array()?.iter().filter(|a| is_running(a)) {
         for service in alloc_services(alloc, &node) {
             let id = service["ID"].as_str().unwrap_or_default().to_string();
@@ -115,6 +120,36 @@ fn wanted_services(agent: &Agent) -> Option<BTreeMap<String, Value>> {
         }
     }
     Some(wanted)
+}
+
+/// The agent's own registrations: `nomad` (http, rpc, serf) or `nomad-client` (http).
+fn own_services(agent: &Agent, role: &super::NomadRole) -> BTreeMap<String, Value> {
+    let address = agent.config.advertised().to_string();
+    let ports: Vec<(&str, u16)> = if role.server {
+        vec![
+            ("http", role.http_port),
+            ("rpc", role.rpc_port),
+            ("serf", role.serf_port),
+        ]
+    } else {
+        vec![("http", role.http_port)]
+    };
+    let (name, kind) = if role.server {
+        ("nomad", "server")
+    } else {
+        ("nomad-client", "client")
+    };
+    ports
+        .into_iter()
+        .map(|(tag, port)| {
+            let id = format!("_nomad-{kind}-{}-{tag}", agent.node_id);
+            let service = json!({
+                "ID": id, "Name": name, "Tags": [tag], "Address": address, "Port": port,
+                "Meta": {"external-source": "nomad"},
+            });
+            (id, service)
+        })
+        .collect()
 }
 
 fn is_running(alloc: &Value) -> bool {
