@@ -99,6 +99,9 @@ fn catalog_across_datacenters() {
     assert_eq!(health[0]["Service"]["Service"], "mongo");
     assert_eq!(health[0]["Node"]["Node"], "cc-fr");
     assert_eq!(health[0]["Checks"][0]["Status"], "passing");
+    let node = get_json(&format!("{gce_url}/v1/catalog/node/cc-fr?dc=france"));
+    assert_eq!(node["Node"]["Node"], "cc-fr");
+    assert_eq!(node["Services"]["mongo"]["Port"], 27017);
     let local = get_json(&format!("{fr_client_url}/v1/agent/services"));
     assert_eq!(local["mongo"]["Port"], 27017);
     assert!(get_json(&format!("{gce_url}/v1/catalog/service/mongo"))

@@ -42,6 +42,7 @@ pub(crate) fn route(agent: &Agent, role: &ConsulRole, req: &RecordedRequest) -> 
             Response::json(&Value::Object(local_services(agent)))
         }),
         ["v1", "catalog", "nodes"]
+        | ["v1", "catalog", "node", _]
         | ["v1", "catalog", "services"]
         | ["v1", "catalog", "service", _]
         | ["v1", "health", "service", _] => only(req, "GET", || read(agent, role, req, &segs)),
@@ -300,6 +301,18 @@ fn catalog_body(agent: &Agent, role: &ConsulRole, req: &RecordedRequest, segs: &
     match segs {
         ["v1", "catalog", "nodes"] => {
             json!(nodes.iter().map(|n| node_json(n, dc)).collect::<Vec<_>>())
+        }
+        ["v1", "catalog", "node", name] => {
+            nodes
+                .iter()
+                .find(|n| n.member.name == *name)
+                .map_or(Value::Null, |n| {
+                    let services: Map<String, Value> = node_services(&n.member)
+                        .into_iter()
+                        .map(|s| (s["ID"].as_str().unwrap_or_default().to_string(), s))
+                        .collect();
+                    json!({"Node": node_json(n, dc), "Services": services})
+                })
         }
         ["v1", "catalog", "services"] => {
             let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -28,6 +28,18 @@
 //! served by the servers of their region as `GET /v1/nodes`. The `agent-double` binary
 //! runs one agent from the configuration files a real agent takes
 //! ([`AgentConfig::from_nomad_files`], [`AgentConfig::from_consul_files`]).
+//!
+//! **Jobs** (Nomad servers): register, plan, reads with blocking queries, evaluations,
+//! deployments, allocations, deregister, in the scenario double's shapes. The region's
+//! leader keeps them and places allocations on the region's ready client nodes by
+//! datacenter and constraints; every other agent forwards job requests to it, and
+//! `?region=` reaches another region's leader (see the `jobs` and `sched` modules).
+//!
+//! **Consul catalog**: nodes are a datacenter's LAN members; services are registered
+//! with an agent (`PUT /v1/agent/service/register`) and spread by gossip; `?dc=` is
+//! forwarded over the WAN (see the `catalog` module). Nomad agents with a Consul address
+//! register themselves (`nomad`, `nomad-client`) and clients their running allocations'
+//! services there (the `sync` module).
 
 mod catalog;
 mod config;

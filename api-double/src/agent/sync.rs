@@ -194,34 +194,58 @@ fn alloc_services(alloc: &Value, node: &NodeFacts) -> Vec<Value> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    let group_owner = format!("group-{group_name}");
+    for service in group["Services"].as_array().into_iter().flatten() {
+        out.push(registration(
+            alloc,
+            node,
+            group,
+            &Value::Null,
+            &group_owner,
+            service,
+        ));
+    }
     for task in group["Tasks"].as_array().into_iter().flatten() {
         let task_name = task["Name"].as_str().unwrap_or_default();
         for service in task["Services"].as_array().into_iter().flatten() {
-            let label = service["PortLabel"].as_str().unwrap_or_default();
-            let name = node.interpolate(
-                service["Name"].as_str().unwrap_or_default(),
-                alloc,
-                task_name,
-            );
-            let tags: Vec<String> = service["Tags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(|t| node.interpolate(t, alloc, task_name))
-                .collect();
-            let alloc_id = alloc["ID"].as_str().unwrap_or_default();
-            out.push(json!({
-                "ID": format!("_nomad-task-{alloc_id}-{task_name}-{name}-{label}"),
-                "Name": name,
-                "Tags": tags,
-                "Address": node.address,
-                "Port": static_port(group, task, label),
-                "Meta": {"external-source": "nomad"},
-            }));
+            out.push(registration(alloc, node, group, task, task_name, service));
         }
     }
     out
+}
+
+/// One service of a task (or of the group: `owner` is `group-<name>`, `task` null).
+fn registration(
+    alloc: &Value,
+    node: &NodeFacts,
+    group: &Value,
+    task: &Value,
+    owner: &str,
+    service: &Value,
+) -> Value {
+    let label = service["PortLabel"].as_str().unwrap_or_default();
+    let task_name = task["Name"].as_str().unwrap_or_default();
+    let name = node.interpolate(
+        service["Name"].as_str().unwrap_or_default(),
+        alloc,
+        task_name,
+    );
+    let tags: Vec<String> = service["Tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|t| node.interpolate(t, alloc, task_name))
+        .collect();
+    let alloc_id = alloc["ID"].as_str().unwrap_or_default();
+    json!({
+        "ID": format!("_nomad-task-{alloc_id}-{owner}-{name}-{label}"),
+        "Name": name,
+        "Tags": tags,
+        "Address": node.address,
+        "Port": static_port(group, task, label),
+        "Meta": {"external-source": "nomad"},
+    })
 }
 
 /// The static port (or literal number) behind a service's port label; 0 if none.
@@ -275,5 +299,13 @@ mod tests {
         assert_eq!(s[0]["Port"], 80);
         assert_eq!(s[0]["Tags"], json!(["web", "france"]));
         assert_eq!(s[0]["Address"], "10.0.0.5");
+
+        let mut grouped = alloc.clone();
+        grouped["Job"]["TaskGroups"][0]["Services"] =
+            json!([{"Name": "${NOMAD_GROUP_NAME}-lb", "PortLabel": "8080"}]);
+        let s = alloc_services(&grouped, &node);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0]["ID"], "_nomad-task-a1-group-webs-webs-lb-8080");
+        assert_eq!(s[0]["Port"], 8080);
     }
 }
