@@ -147,8 +147,11 @@ run_tool() {
   if [[ ${QUIET:-} == 1 ]]; then
     "$bin" "$@" <"$input" >"$out.tmp" 2>"$log" || RC=$?
   else
-    "$bin" "$@" <"$input" >"$out.tmp" 2> >(tee "$log" | sed -u 's/^/    /' >&2) || RC=$?
-    wait "$!" 2>/dev/null || true
+    # stderr through the pipe, stdout to the file; the pipeline waits for all
+    set +e
+    "$bin" "$@" <"$input" 2>&1 >"$out.tmp" | tee "$log" | sed -u 's/^/    /' >&2
+    RC=${PIPESTATUS[0]}
+    set -e
   fi
   if [[ -s $out.tmp ]]; then
     mv "$out.tmp" "$out"
