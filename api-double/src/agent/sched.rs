@@ -11,7 +11,9 @@
 //!   `${meta.<k>}`, `${node.meta.<k>}`, `${attr.kernel.name}` (`linux`) and literals.
 //!   Any other operand filters every node (a placement failure that names it).
 //! * **Spread**: each allocation goes to the datacenter, then the node, with the fewest
-//!   allocations of its group (ties by node name): stable round robin.
+//!   allocations of its group (ties by node name): stable round robin. A node where a
+//!   live allocation already holds one of the group's static ports is exhausted
+//!   (`network: reserved port collision`), as in Nomad.
 //! * **Versions**: a register that changed the job made a new version; every live
 //!   allocation of an older version stops and the new version's are placed, with a new
 //!   deployment (`running`, then `successful` after [`HEALTHY_AFTER`]). An identical
@@ -22,7 +24,7 @@
 //!   region's set of ready nodes changes, the leader runs its blocked evaluations again
 //!   ([`unblock_loop`]); a new register or deregister of the job cancels them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -203,6 +205,8 @@ fn group_constraints(spec: &Value, tg: &Value) -> Vec<Constraint> {
 struct Feasible {
     eligible: Vec<Node>,
     distinct_hosts: bool,
+    /// The group's static ports (group and task networks).
+    ports: BTreeSet<u64>,
     in_pool: u64,
     evaluated: u64,
     available: BTreeMap<String, u64>,
@@ -211,6 +215,15 @@ struct Feasible {
 }
 
 impl Feasible {
+    /// What exhausts a feasible node: its static ports, or `distinct_hosts`.
+    fn dimension(&self) -> &'static str {
+        if self.ports.is_empty() {
+            "distinct_hosts"
+        } else {
+            "network: reserved port collision"
+        }
+    }
+
     /// The `AllocMetric` of `missing` allocations that could not be placed.
     fn metric(&self, missing: u64, exhausted: u64) -> Value {
         let filtered: u64 = self.constraint_filtered.values().sum();
@@ -231,7 +244,7 @@ impl Feasible {
             "ConstraintFiltered": map_or_null(&self.constraint_filtered),
             "NodesExhausted": exhausted,
             "ClassExhausted": null,
-            "DimensionExhausted": if exhausted > 0 { json!({"distinct_hosts": exhausted}) } else { Value::Null },
+            "DimensionExhausted": if exhausted > 0 { json!({self.dimension(): exhausted}) } else { Value::Null },
             "QuotaExhausted": null,
             "ResourcesExhausted": null,
             "Scores": null,
@@ -266,6 +279,7 @@ fn feasible(spec: &Value, tg: &Value, nodes: &[Node]) -> Feasible {
     let mut f = Feasible {
         in_pool: nodes.len() as u64,
         distinct_hosts: cons.iter().any(Constraint::distinct_hosts),
+        ports: static_ports(tg),
         ..Feasible::default()
     };
     for dc in dcs.iter().filter(|d| !d.contains('*')) {
@@ -294,6 +308,48 @@ fn feasible(spec: &Value, tg: &Value, nodes: &[Node]) -> Feasible {
     f
 }
 
+/// Static ports a group reserves (group networks and task resources' networks).
+fn static_ports(tg: &Value) -> BTreeSet<u64> {
+    let task_networks = tg["Tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t["Resources"]["Networks"].as_array().into_iter().flatten());
+    tg["Networks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(task_networks)
+        .flat_map(|n| n["ReservedPorts"].as_array().into_iter().flatten())
+        .filter_map(|p| p["Value"].as_u64())
+        .filter(|p| *p > 0)
+        .collect()
+}
+
+/// Static ports held on each node by live allocations (of any job).
+fn busy_ports(st: &Store) -> BTreeMap<String, BTreeSet<u64>> {
+    let mut busy: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for a in st.allocs.values().filter(|a| live(a)) {
+        let Some(job) = st.job(&a.namespace, &a.job_id) else {
+            continue;
+        };
+        let spec = if job.version == a.job_version {
+            &job.spec
+        } else {
+            job.history.get(&a.job_version).unwrap_or(&job.spec)
+        };
+        let group = task_groups(spec)
+            .into_iter()
+            .find(|(name, _, _)| *name == a.task_group);
+        if let Some((_, _, tg)) = group {
+            busy.entry(a.node_id.clone())
+                .or_default()
+                .extend(static_ports(&tg));
+        }
+    }
+    busy
+}
+
 fn task_groups(spec: &Value) -> Vec<(String, u64, Value)> {
     spec.get("TaskGroups")
         .and_then(Value::as_array)
@@ -315,7 +371,7 @@ pub(crate) fn plan_failures(spec: &Value, nodes: &[Node]) -> Option<Value> {
     let mut failed = Map::new();
     for (name, count, tg) in task_groups(spec) {
         let f = feasible(spec, &tg, nodes);
-        let room = if f.distinct_hosts {
+        let room = if f.distinct_hosts || !f.ports.is_empty() {
             f.eligible.len() as u64
         } else if f.eligible.is_empty() {
             0
@@ -539,14 +595,18 @@ fn place_group(
         .iter()
         .filter_map(|a| alloc_index(&a.name))
         .collect();
+    let mut busy = busy_ports(st);
     let mut placed = 0;
     for _ in 0..missing {
-        let Some(node) = pick_node(f, &on) else {
+        let Some(node) = pick_node(f, &on, &busy) else {
             break;
         };
         let i = (0..).find(|i| !used.contains(i)).unwrap_or(0);
         used.push(i);
         on.push((node.id.clone(), node.datacenter.clone()));
+        busy.entry(node.id.clone())
+            .or_default()
+            .extend(f.ports.iter().copied());
         let alloc = new_alloc(job, eval_id, group, i, node, index);
         out.placed.push(alloc.id.clone());
         st.allocs.insert(alloc.id.clone(), alloc);
@@ -569,11 +629,20 @@ fn alloc_index(name: &str) -> Option<u64> {
 }
 
 /// The eligible node whose datacenter, then itself, has the fewest of the group's
-/// allocations (`on`: `(node, datacenter)` of each); ties by name.
-fn pick_node<'a>(f: &'a Feasible, on: &[(String, String)]) -> Option<&'a Node> {
+/// allocations (`on`: `(node, datacenter)` of each); ties by name. Nodes where `busy`
+/// (static ports held per node) collides with the group's ports are skipped.
+fn pick_node<'a>(
+    f: &'a Feasible,
+    on: &[(String, String)],
+    busy: &BTreeMap<String, BTreeSet<u64>>,
+) -> Option<&'a Node> {
     f.eligible
         .iter()
         .filter(|n| !f.distinct_hosts || !on.iter().any(|(id, _)| *id == n.id))
+        .filter(|n| {
+            busy.get(&n.id)
+                .is_none_or(|held| held.is_disjoint(&f.ports))
+        })
         .min_by_key(|n| {
             let in_dc = on.iter().filter(|(_, dc)| *dc == n.datacenter).count();
             let on_node = on.iter().filter(|(id, _)| *id == n.id).count();
@@ -892,11 +961,23 @@ mod tests {
         let mut on = Vec::new();
         let mut names = Vec::new();
         for _ in 0..4 {
-            let n = pick_node(&f, &on).unwrap();
+            let n = pick_node(&f, &on, &BTreeMap::new()).unwrap();
             names.push(n.name.clone());
             on.push((n.id.clone(), n.datacenter.clone()));
         }
         assert_eq!(names, ["a", "c", "b", "c"]);
+        let f = Feasible {
+            ports: BTreeSet::from([80]),
+            ..f
+        };
+        let busy = BTreeMap::from([("id-a".to_string(), BTreeSet::from([80, 443]))]);
+        assert_eq!(pick_node(&f, &[], &busy).unwrap().name, "b");
+        let all = ["id-a", "id-b", "id-c"].map(|n| (n.to_string(), BTreeSet::from([80])));
+        assert!(pick_node(&f, &[], &BTreeMap::from(all)).is_none());
+        assert_eq!(
+            f.metric(2, 2)["DimensionExhausted"]["network: reserved port collision"],
+            2
+        );
         assert_eq!(alloc_index("web.webs[12]"), Some(12));
     }
 }
