@@ -20,6 +20,7 @@
 //! socket).
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -148,16 +149,23 @@ fn send_notify(socket: &UnixDatagram, path: &OsString, message: &[u8]) -> std::i
     }
 }
 
+/// Writes one line, ignoring a closed or broken output (a supervisor that stopped
+/// reading must not bring the agent down).
+fn say(out: &mut impl Write, line: &str) {
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
 fn main() -> ExitCode {
     let args = effective_args(std::env::args());
     if let Some(text) = version(&args) {
-        println!("{text}");
+        say(&mut std::io::stdout(), &text);
         return ExitCode::SUCCESS;
     }
     let agent = match run(&args) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("agent-double: {e}");
+            say(&mut std::io::stderr(), &format!("agent-double: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -165,9 +173,9 @@ fn main() -> ExitCode {
         .nomad_address()
         .or_else(|| agent.consul_address())
         .unwrap_or_default();
-    println!("ready {url}");
+    say(&mut std::io::stdout(), &format!("ready {url}"));
     if let Err(e) = notify_ready() {
-        eprintln!("agent-double: {e}");
+        say(&mut std::io::stderr(), &format!("agent-double: {e}"));
     }
     loop {
         thread::sleep(Duration::from_secs(3600));
