@@ -24,7 +24,11 @@
 //! then the agent double: Consul agents of gce-west1 and france as
 //! `agent-double` processes on 127.0.3.x, WAN-joined, services registered
 //! with `PUT /v1/agent/service/register` as Nomad registers them, and the
-//! page rendered from a client's agent, which forwards `?dc=` queries.
+//! page rendered from a client's agent, which forwards `?dc=` queries; and
+//! last stage 4 end to end: `jobs/pcd2017-v2.nomad` converted with
+//! hcl2json's library, placed by Nomad doubles, its services registered in
+//! Consul by the Nomad clients, and the page showing mongo on france's
+//! `data` node.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,6 +37,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+use api_double::agent::{AgentConfig, AgentDouble, ConsulRole, NomadRole};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------
@@ -1154,4 +1159,142 @@ fn tempfile_dir() -> ScratchDir {
     let dir = std::env::temp_dir().join(format!("app-template-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create a scratch folder");
     ScratchDir(dir)
+}
+
+// ---------------------------------------------------------------------------
+// Stage 4 end to end: the v2 job placed by Nomad doubles, its services
+// registered in Consul by the Nomad clients, the page rendered from Consul
+// ---------------------------------------------------------------------------
+
+/// One host of the demo: a Nomad agent and a Consul agent on one address.
+fn host(name: &str, ip: &str, nomad: NomadRole, consul: ConsulRole) -> AgentDouble {
+    AgentDouble::start(
+        AgentConfig::new(name, ip.parse().unwrap())
+            .with_nomad(nomad)
+            .with_consul(consul),
+    )
+    .unwrap_or_else(|e| panic!("start {name}: {e}"))
+}
+
+fn client(name: &str, ip: &str, dc: &str, class: &str, servers: (&str, &str)) -> AgentDouble {
+    let (nomad_server, consul_server) = servers;
+    host(
+        name,
+        ip,
+        NomadRole::client("europe", dc)
+            .with_retry_join(&[nomad_server])
+            .with_node_class(class)
+            .with_consul_address(&format!("{ip}:8500")),
+        ConsulRole::client(dc).with_retry_join(&[consul_server]),
+    )
+}
+
+#[test]
+fn the_page_after_stage_4_shows_the_database_on_the_france_data_node() {
+    let gce_server = host(
+        "gce-server-1",
+        "127.0.3.21",
+        NomadRole::server("europe", "gce-west1"),
+        ConsulRole::server("gce-west1"),
+    );
+    let fr_server = host(
+        "ovh-server-1",
+        "127.0.3.31",
+        NomadRole::server("europe", "france").with_retry_join(&["127.0.3.21"]),
+        ConsulRole::server("france").with_retry_join_wan(&["127.0.3.21"]),
+    );
+    let gce = ("127.0.3.21", "127.0.3.21");
+    let fr = ("127.0.3.21", "127.0.3.31");
+    let clients = [
+        client("gce-client-1", "127.0.3.22", "gce-west1", "", gce),
+        client("gce-client-2", "127.0.3.23", "gce-west1", "", gce),
+        client("ovh-client-1", "127.0.3.32", "france", "data", fr),
+        client("ovh-client-2", "127.0.3.33", "france", "", fr),
+    ];
+    let nomad = gce_server.nomad_address().unwrap();
+    let local = clients[0].consul_address().unwrap();
+    wait_for(20, "4 ready Nomad clients", || {
+        let (s, body) = call("GET", &format!("{nomad}/v1/nodes"), None);
+        let nodes: Value = serde_json::from_str(&body).ok()?;
+        let ready = nodes
+            .as_array()?
+            .iter()
+            .filter(|n| n["Status"] == "ready")
+            .count();
+        (s == 200 && ready == 4).then_some(())
+    });
+    wait_for(20, "both Consul datacenters with their nodes", || {
+        (count(&format!("{local}/v1/catalog/nodes?dc=gce-west1")) == Some(3)
+            && count(&format!("{local}/v1/catalog/nodes?dc=france")) == Some(3))
+        .then_some(())
+    });
+
+    // The stage 4 job file, converted as job-submit converts it.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../jobs/pcd2017-v2.nomad");
+    let src = std::fs::read_to_string(&path).expect("jobs/pcd2017-v2.nomad");
+    let job = hcl2json::nomad::Options::default()
+        .convert(&src, Some(&path))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (status, body) = call("PUT", &format!("{nomad}/v1/jobs"), Some(&job));
+    assert_eq!(status, 200, "{body}");
+
+    wait_for(30, "mongo and two frontends in Consul", || {
+        let fronts = count(&format!("{local}/v1/health/service/frontend?dc=gce-west1"))?
+            + count(&format!("{local}/v1/health/service/frontend?dc=france"))?;
+        let mongo = count(&format!("{local}/v1/health/service/mongo?dc=france"))?;
+        (fronts == 2 && mongo == 1).then_some(())
+    });
+
+    let (page, _) = render_page(&local);
+    let gce = section(&page, "gce-west1");
+    let fr = section(&page, "france");
+    assert_eq!(
+        items(gce, "nodes"),
+        [
+            "gce-client-1 (127.0.3.22)",
+            "gce-client-2 (127.0.3.23)",
+            "gce-server-1 (127.0.3.21)"
+        ],
+        "{page}"
+    );
+    assert_eq!(
+        items(fr, "nodes"),
+        [
+            "ovh-client-1 (127.0.3.32)",
+            "ovh-client-2 (127.0.3.33)",
+            "ovh-server-1 (127.0.3.31)"
+        ]
+    );
+    // The constraints of v2: node class data, datacenter france.
+    assert_eq!(
+        items(fr, "mongo"),
+        ["mongo on ovh-client-1 at 127.0.3.32:27017"],
+        "{page}"
+    );
+    assert_eq!(items(gce, "mongo"), ["no mongo here"]);
+    // Two frontends, one per node (static port 80), on clients of either
+    // datacenter, each at its node's address.
+    let mut fronts: Vec<String> = [items(gce, "frontend"), items(fr, "frontend")]
+        .concat()
+        .into_iter()
+        .filter(|i| i.starts_with("frontend on "))
+        .collect();
+    fronts.sort();
+    fronts.dedup();
+    assert_eq!(fronts.len(), 2, "{page}");
+    let known = [
+        ("gce-client-1", "127.0.3.22"),
+        ("gce-client-2", "127.0.3.23"),
+        ("ovh-client-1", "127.0.3.32"),
+        ("ovh-client-2", "127.0.3.33"),
+    ];
+    for f in &fronts {
+        assert!(
+            known
+                .iter()
+                .any(|(n, ip)| *f == format!("frontend on {n} at {ip}:80")),
+            "{f}"
+        );
+    }
+    drop((clients, fr_server));
 }
