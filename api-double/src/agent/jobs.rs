@@ -2,7 +2,7 @@
 //! with blocking queries, evaluations, deployments, allocations and deregister, in the
 //! shapes of the scenario double (`crate::store` renders every object).
 //!
-//! **Forwarding.** Only the region's leader (its alive server with the lowest name) keeps
+//! **Forwarding.** Only the region's leader (its longest-running alive server) keeps
 //! jobs; any other agent of the region (server or client) forwards job requests to the
 //! leader's HTTP address, as real Nomad forwards to the leader. A request for another
 //! region (`?region=`, or a register whose body or job names another region) is

@@ -7,7 +7,9 @@
 //! is down. A background thread gossips with every known member every
 //! [`GOSSIP_INTERVAL`], so membership spreads transitively; a member that has not
 //! answered for [`FAILURE_TIMEOUT`] is `failed` (Nomad) / `4` (Consul) and turns alive
-//! again when it answers. Each region (Nomad) and datacenter (Consul) has a leader: its
+//! again when it answers. Each region (Nomad) and datacenter (Consul) has a leader:
+//! for Nomad its longest-running alive server (ties by name), so servers that join
+//! later do not take over (as with Raft, and jobs stay where they are); for Consul its
 //! alive server with the lowest name.
 //!
 //! ```no_run
@@ -681,6 +683,7 @@ impl AgentDouble {
                     ("raft_vsn", "3".into()),
                     ("id", node_id.clone()),
                     (pool::HTTP_TAG, n.http_port.to_string()),
+                    (pool::SINCE_TAG, inc.to_string()),
                     expect_tag(n.bootstrap_expect),
                 ]);
                 member(format!("{name}.{}", n.region), &advertise, n.serf_port, t)

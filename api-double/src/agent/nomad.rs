@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::pool::{Member, PoolKind, Status};
+use super::pool::{Member, PoolKind, Status, SINCE_TAG};
 use super::{request_token, with_default_port, Agent, NomadRole};
 use crate::http::{RecordedRequest, Response};
 
@@ -86,13 +86,21 @@ fn rpc_addr(m: &Member) -> String {
     super::pool::join_host_port(host, m.tag("port").parse().unwrap_or(4647))
 }
 
-/// Alive servers of `region`, by name.
+/// Alive servers of `region`, the longest-running first (ties by name): the first one
+/// leads.
 pub(crate) fn alive_servers(agent: &Agent, region: &str) -> Vec<Member> {
-    servers(agent)
+    let mut list: Vec<Member> = servers(agent)
         .into_iter()
         .filter(|(m, s)| *s == Status::Alive && m.tag("region") == region)
         .map(|(m, _)| m)
-        .collect()
+        .collect();
+    list.sort_by_key(|m| {
+        (
+            m.tag(SINCE_TAG).parse::<u64>().unwrap_or(u64::MAX),
+            m.name.clone(),
+        )
+    });
+    list
 }
 
 /// The region a request targets: `?region=` or the agent's own; `Err` if unknown.
@@ -113,7 +121,7 @@ fn target_region(
     }
 }
 
-/// The leader of `region` (`ip:rpc_port` of its lowest-named alive server), or `""`.
+/// The leader of `region` (`ip:rpc_port` of its longest-running alive server), or `""`.
 fn leader_of(agent: &Agent, region: &str) -> String {
     alive_servers(agent, region)
         .first()

@@ -148,6 +148,8 @@ pub(crate) fn is_hidden_tag(key: &str) -> bool {
 
 /// Tag carrying an agent's HTTP port (hidden from member lists).
 pub(crate) const HTTP_TAG: &str = "x.http";
+/// Tag carrying when a Nomad server started (microseconds since the epoch; hidden).
+pub(crate) const SINCE_TAG: &str = "x.since";
 
 /// `host:port`, bracketing IPv6 hosts.
 pub(crate) fn join_host_port(host: &str, port: u16) -> String {
