@@ -295,6 +295,22 @@ fn demo_job_v1_v2_resubmit_and_failure() {
         None,
     );
     assert_eq!((status, body.as_str()), (500, "No path to region"));
+    let (status, _, body) = http(
+        "PUT",
+        &format!("{}/v1/jobs/parse", region.url(1)),
+        Some(
+            &json!({"JobHCL": "job \"example\" {\n  group \"cache\" {\n    count = var.n\n  }\n}\nvariable \"n\" {}\n", "Variables": "n = 3\n", "Canonicalize": true}),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    let parsed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            parsed["ID"].clone(),
+            parsed["TaskGroups"][0]["Count"].clone()
+        ),
+        (json!("example"), json!(3))
+    );
     let list = get_json(&format!("{}/v1/jobs", region.url(2)));
     assert_eq!(list.as_array().unwrap().len(), 2);
 

@@ -151,6 +151,7 @@ fn to_leader(agent: &Agent, region: &str, req: &RecordedRequest) -> Response {
 fn serve(agent: &Arc<Agent>, req: &RecordedRequest, segs: &[&str]) -> Reply {
     let get = || verbs(req, &["GET"]);
     match segs {
+        ["v1", "jobs", "parse"] => verbs(req, &["PUT", "POST"]).and_then(|()| parse_hcl(req)),
         ["v1", "jobs"] => match req.method.as_str() {
             "PUT" | "POST" => register(agent, req, None),
             "GET" => list_jobs(agent, req),
@@ -672,6 +673,44 @@ fn deregister(agent: &Arc<Agent>, req: &RecordedRequest, id: &str) -> Reply {
         "VolumeEvalID": "", "VolumeEvalIndex": 0, "Index": index, "LastContact": 0,
         "KnownLeader": false, "NextToken": ""});
     Ok(Response::json(&body).with_header("X-Nomad-Index", index.to_string()))
+}
+
+/// `PUT /v1/jobs/parse`: `{"JobHCL": ..., "Variables": ...}` to the API job, through
+/// `hcl2json` (Nomad's HCL2 parser, offline).
+fn parse_hcl(req: &RecordedRequest) -> Reply {
+    let body = parse_body(req)?;
+    let Some(hcl) = body.get("JobHCL").and_then(Value::as_str) else {
+        return Err(Response::text(400, "Job spec is empty"));
+    };
+    let vars = body
+        .get("Variables")
+        .and_then(Value::as_str)
+        .map(parse_variables)
+        .unwrap_or_default();
+    let options = hcl2json::nomad::Options {
+        vars,
+        ..hcl2json::nomad::Options::default()
+    };
+    let job = options
+        .convert(hcl, None)
+        .map_err(|e| Response::text(400, e.to_string()))?;
+    Ok(Response::json(job.get("Job").unwrap_or(&job)))
+}
+
+/// `name = "value"` lines of a `Variables` text, as `--var` pairs (strings unquoted).
+fn parse_variables(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            (k.trim().to_string(), v.to_string())
+        })
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
 }
 
 // ---- plan ------------------------------------------------------------------------------
