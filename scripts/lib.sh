@@ -203,7 +203,7 @@ check_facts() { # facts-file
 provision_summary() { # facts-file
   local f=$1
   summary "$(json_str "$f" region)/$(json_str "$f" datacenter):" \
-    "$(json_count "$f" role server) servers, $(json_count "$f" role client) clients;" \
+    "$(json_count "$f" role server) servers, $(json_count "$f" role client) client(s);" \
     "$(json_count "$f" result changed) changed, $(json_count "$f" result unchanged) unchanged;" \
     "Nomad $(json_str "$f" nomad_addr), Consul $(json_str "$f" consul_http_addr)"
 }
