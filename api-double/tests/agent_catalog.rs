@@ -185,6 +185,24 @@ fn nomad_client_registers_its_services_in_consul() {
     assert_eq!(client[0]["ServicePort"], 4646);
     assert_eq!(client[0]["ServiceTags"], json!(["http"]));
 
+    // Anti-entropy: a leftover registration goes, a lost one comes back.
+    let frontend_id = instances[0]["ServiceID"].as_str().unwrap().to_string();
+    let stale =
+        json!({"ID": "_nomad-task-gone-frontend-frontend-http", "Name": "frontend", "Port": 80});
+    let url = format!("{consul_url}/v1/agent/service/register");
+    assert_eq!(http("PUT", &url, Some(&stale)).0, 200);
+    let url = format!("{consul_url}/v1/agent/service/deregister/{frontend_id}");
+    assert_eq!(http("PUT", &url, None).0, 200);
+    wait_for(10, "the registrations repaired", || {
+        let local = get_json(&format!("{consul_url}/v1/agent/services"));
+        let ids: Vec<&String> = local
+            .as_object()?
+            .keys()
+            .filter(|k| k.starts_with("_nomad-task-"))
+            .collect();
+        (ids == [&frontend_id]).then_some(())
+    });
+
     let (status, _, _) = http("DELETE", &format!("{nomad_url}/v1/job/pcd2017"), None);
     assert_eq!(status, 200);
     wait_for(10, "frontend gone from consul", || {

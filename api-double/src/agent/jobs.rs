@@ -107,15 +107,18 @@ fn dispatch(
     serve(agent, req, segs).unwrap_or_else(|e| e)
 }
 
-/// The region a request is for: a register's body `Region`, then `?region=`, then its
-/// job's `Region`; empty and `global` mean the agent's own.
+/// The region a request is for: a register's (or plan's) body `Region`, then
+/// `?region=`, then its job's `Region`; empty and `global` mean the agent's own.
 fn target_region(role: &NomadRole, req: &RecordedRequest, segs: &[&str]) -> String {
     let pick = |r: Option<&str>| {
         r.filter(|r| !r.is_empty() && *r != "global")
             .map(str::to_string)
     };
     let register = matches!(req.method.as_str(), "PUT" | "POST")
-        && matches!(segs, ["v1", "jobs"] | ["v1", "job", _]);
+        && matches!(
+            segs,
+            ["v1", "jobs"] | ["v1", "job", _] | ["v1", "job", _, "plan"]
+        );
     let body = register.then(|| req.body_json()).flatten();
     let body_region = body.as_ref().and_then(|b| pick(b["Region"].as_str()));
     let job_region = body

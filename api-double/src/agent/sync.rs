@@ -5,8 +5,10 @@
 //! (`GET /v1/node/<its id>/allocations`), registers the services of the running ones
 //! with its local Consul agent (`consul { address }` of its configuration) as
 //! `_nomad-task-<alloc>-<task>-<service>-<port label>`, with its own address and the
-//! static port of the service's port label, and deregisters the ones it registered
-//! that no longer run. Consul being down is retried on the next round.
+//! static port of the service's port label, and deregisters the `_nomad-` services of
+//! its kind that no longer run (read back from `GET /v1/agent/services` every round,
+//! so a restarted Consul agent gets everything again). Consul being down is retried
+//! on the next round.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,13 +25,18 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs until the agent stops (returns at once without a Consul address).
 pub(crate) fn service_loop(agent: &Agent) {
-    if consul_address(agent).is_none() {
+    let Some(consul) = consul_address(agent) else {
         return;
-    }
-    let mut registered: BTreeMap<String, Value> = BTreeMap::new();
+    };
+    let server = agent.config.nomad.as_ref().is_some_and(|n| n.server);
+    let owned: &[&str] = if server {
+        &["_nomad-server-"]
+    } else {
+        &["_nomad-client-", "_nomad-task-"]
+    };
     while agent.stop.sleep(SYNC_INTERVAL) {
         if let Some(wanted) = wanted_services(agent) {
-            sync(agent, &mut registered, &wanted);
+            sync(&consul, owned, &wanted);
         }
     }
 }
@@ -44,42 +51,46 @@ fn consul_address(agent: &Agent) -> Option<String> {
     Some(super::with_default_port(&trimmed, 8500))
 }
 
-/// Registers what is new or changed, deregisters what is gone.
-fn sync(agent: &Agent, registered: &mut BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>) {
-    let Some(consul) = consul_address(agent) else {
+/// Compares the agent's registrations with `wanted` (anti-entropy, as Nomad does):
+/// registers what is missing or different, deregisters the services with an `owned`
+/// ID prefix that are not wanted (left over from stopped allocations or an earlier
+/// run of the agent). Nothing happens while Consul does not answer.
+fn sync(consul: &str, owned: &[&str], wanted: &BTreeMap<String, Value>) {
+    let Some(present) = forward::call(consul, "GET", "/v1/agent/services", &[], &[], TIMEOUT)
+        .ok()
+        .and_then(|r| r.json())
+        .and_then(|v| v.as_object().cloned())
+    else {
         return;
     };
     for (id, service) in wanted {
-        if registered.get(id) == Some(service) {
+        if present.get(id).is_some_and(|p| same_service(p, service)) {
             continue;
         }
-        let body = service.to_string();
-        let ok = forward::call(
-            &consul,
+        let _ = forward::call(
+            consul,
             "PUT",
             "/v1/agent/service/register",
             &[("Content-Type", "application/json")],
-            body.as_bytes(),
+            service.to_string().as_bytes(),
             TIMEOUT,
-        )
-        .is_ok_and(|r| r.status == 200);
-        if ok {
-            registered.insert(id.clone(), service.clone());
-        }
+        );
     }
-    let gone: Vec<String> = registered
+    let stale = present
         .keys()
-        .filter(|id| !wanted.contains_key(*id))
-        .cloned()
-        .collect();
-    for id in gone {
+        .filter(|id| owned.iter().any(|p| id.starts_with(p)) && !wanted.contains_key(*id));
+    for id in stale {
         let path = format!("/v1/agent/service/deregister/{id}");
-        let done = forward::call(&consul, "PUT", &path, &[], &[], TIMEOUT)
-            .is_ok_and(|r| r.status == 200 || r.status == 404);
-        if done {
-            registered.remove(&id);
-        }
+        let _ = forward::call(consul, "PUT", &path, &[], &[], TIMEOUT);
     }
+}
+
+/// Whether a registration (agent-service shape) matches a wanted one (register shape).
+fn same_service(present: &Value, wanted: &Value) -> bool {
+    present["Service"] == wanted["Name"]
+        && present["Port"] == wanted["Port"]
+        && present["Address"] == wanted["Address"]
+        && present["Tags"] == wanted["Tags"]
 }
 
 /// The services this client's running allocations provide, by service ID; `None` when
