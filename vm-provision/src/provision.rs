@@ -228,6 +228,8 @@ pub const CONSUL_USER: &str = "consul";
 struct Wanted {
     path: String,
     content: Arc<Vec<u8>>,
+    /// The content's SHA-256, computed once (binaries are large).
+    sha256: String,
     mode: u32,
     owner: &'static str,
     group: &'static str,
@@ -323,7 +325,7 @@ impl Probe {
             if s.mode == wanted.mode
                 && s.owner == wanted.owner
                 && s.group == wanted.group
-                && s.sha256 == sha256_hex(&wanted.content))
+                && s.sha256 == wanted.sha256)
     }
 }
 
@@ -590,6 +592,7 @@ fn wanted_files(inv: &Inventory, host: &Host, settings: &Settings) -> Vec<Wanted
                 mode,
                 owner: "root",
                 group: Product::owning(path).map_or("root", Product::group),
+                sha256: sha256_hex(content.as_bytes()),
                 content: Arc::new(content.into_bytes()),
                 diffable: true,
                 label: None,
@@ -608,6 +611,7 @@ fn wanted_files(inv: &Inventory, host: &Host, settings: &Settings) -> Vec<Wanted
         ] {
             files.push(Wanted {
                 path: format!("{dir}/{name}"),
+                sha256: sha256_hex(content),
                 content: Arc::new(content.clone()),
                 mode,
                 owner: "root",
@@ -737,6 +741,7 @@ impl HostRun<'_> {
         let wanted = Wanted {
             path: product.binary_path(),
             content: Arc::clone(&local.content),
+            sha256: local.sha256.clone(),
             mode: 0o755,
             owner: "root",
             group: "root",
