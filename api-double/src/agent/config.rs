@@ -166,8 +166,8 @@ impl AgentConfig {
     /// Keys read: `name`, `region`, `datacenter`, `bind_addr`, `ports { http rpc serf }`,
     /// `addresses { http }`, `advertise { serf rpc http }`, `server { enabled,
     /// bootstrap_expect, server_join { retry_join }, retry_join, start_join }`, `client {
-    /// enabled, servers, node_class, meta, server_join { retry_join } }`, `consul { address }`
-    /// (default `127.0.0.1:8500`, as Nomad), `acl { enabled }`
+    /// enabled, servers, node_class, meta, server_join { retry_join } }`, `consul { address, token }`
+    /// (address default `127.0.0.1:8500`, as Nomad), `acl { enabled }`
     /// (the double then wants [`DEFAULT_ACL_TOKEN`] unless `acl_token` is set on the
     /// returned role). A bind address that is not a literal IP (a go-sockaddr template)
     /// binds `0.0.0.0`.
@@ -216,6 +216,7 @@ impl AgentConfig {
                 .filter(|a| !a.is_empty())
                 .unwrap_or_else(|| "127.0.0.1:8500".to_string()),
         );
+        role.consul_token = f.string(&["consul", "token"]).filter(|t| !t.is_empty());
         if f.bool(&["acl", "enabled"]).unwrap_or(false) {
             role.acl_token = Some(DEFAULT_ACL_TOKEN.to_string());
         }
@@ -318,7 +319,7 @@ mod tests {
         write(
             &nomad,
             "client.hcl",
-            "region = \"europe\"\nbind_addr = \"{{ GetPrivateIP }}\"\nadvertise { http = \"10.0.0.5:4646\" }\nclient {\n  enabled = true\n  node_class = \"web\"\n  servers = [\"10.0.0.1:4647\"]\n  meta { rack = \"r1\" }\n}\nacl { enabled = true }\n",
+            "region = \"europe\"\nbind_addr = \"{{ GetPrivateIP }}\"\nadvertise { http = \"10.0.0.5:4646\" }\nclient {\n  enabled = true\n  node_class = \"web\"\n  servers = [\"10.0.0.1:4647\"]\n  meta { rack = \"r1\" }\n}\nacl { enabled = true }\nconsul {\n  address = \"127.0.0.1:8501\"\n  token = \"ct\"\n}\n",
         );
         let c = AgentConfig::from_nomad_files(&[nomad]).unwrap();
         let n = c.nomad.unwrap();
@@ -328,6 +329,8 @@ mod tests {
         assert_eq!(n.node_class, "web");
         assert_eq!(n.meta.get("rack").map(String::as_str), Some("r1"));
         assert_eq!(n.acl_token.as_deref(), Some(DEFAULT_ACL_TOKEN));
+        assert_eq!(n.consul_address.as_deref(), Some("127.0.0.1:8501"));
+        assert_eq!(n.consul_token.as_deref(), Some("ct"));
         assert_eq!(c.bind, ANY);
         assert_eq!(c.advertise, "10.0.0.5".parse().ok());
 

@@ -115,6 +115,8 @@ pub struct NomadRole {
     /// services with. `None` (the constructors' default, so in-process tests stay apart):
     /// no Consul registrations; configuration files give `127.0.0.1:8500` by default.
     pub consul_address: Option<String>,
+    /// Token sent to that Consul agent (`consul { token }`), if its ACLs want one.
+    pub consul_token: Option<String>,
 }
 
 impl NomadRole {
@@ -134,6 +136,7 @@ impl NomadRole {
             acl_token: None,
             http_bind: None,
             consul_address: None,
+            consul_token: None,
         }
     }
 

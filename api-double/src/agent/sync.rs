@@ -29,6 +29,16 @@ pub(crate) fn service_loop(agent: &Agent) {
         return;
     };
     let server = agent.config.nomad.as_ref().is_some_and(|n| n.server);
+    let token = agent
+        .config
+        .nomad
+        .as_ref()
+        .and_then(|n| n.consul_token.clone())
+        .unwrap_or_default();
+    let consul = Consul {
+        address: consul,
+        token,
+    };
     let owned: &[&str] = if server {
         &["_nomad-server-"]
     } else {
@@ -51,13 +61,30 @@ fn consul_address(agent: &Agent) -> Option<String> {
     Some(super::with_default_port(&trimmed, 8500))
 }
 
+/// The local Consul agent: its `host:port` and the token to send (may be empty).
+struct Consul {
+    address: String,
+    token: String,
+}
+
+impl Consul {
+    /// One request; `None` on a transport error.
+    fn call(&self, method: &str, path: &str, body: &[u8]) -> Option<forward::Reply> {
+        let mut headers = vec![("Content-Type", "application/json")];
+        if !self.token.is_empty() {
+            headers.push(("X-Consul-Token", self.token.as_str()));
+        }
+        forward::call(&self.address, method, path, &headers, body, TIMEOUT).ok()
+    }
+}
+
 /// Compares the agent's registrations with `wanted` (anti-entropy, as Nomad does):
 /// registers what is missing or different, deregisters the services with an `owned`
 /// ID prefix that are not wanted (left over from stopped allocations or an earlier
 /// run of the agent). Nothing happens while Consul does not answer.
-fn sync(consul: &str, owned: &[&str], wanted: &BTreeMap<String, Value>) {
-    let Some(present) = forward::call(consul, "GET", "/v1/agent/services", &[], &[], TIMEOUT)
-        .ok()
+fn sync(consul: &Consul, owned: &[&str], wanted: &BTreeMap<String, Value>) {
+    let Some(present) = consul
+        .call("GET", "/v1/agent/services", &[])
         .and_then(|r| r.json())
         .and_then(|v| v.as_object().cloned())
     else {
@@ -67,13 +94,10 @@ fn sync(consul: &str, owned: &[&str], wanted: &BTreeMap<String, Value>) {
         if present.get(id).is_some_and(|p| same_service(p, service)) {
             continue;
         }
-        let _ = forward::call(
-            consul,
+        let _ = consul.call(
             "PUT",
             "/v1/agent/service/register",
-            &[("Content-Type", "application/json")],
             service.to_string().as_bytes(),
-            TIMEOUT,
         );
     }
     let stale = present
@@ -81,7 +105,7 @@ fn sync(consul: &str, owned: &[&str], wanted: &BTreeMap<String, Value>) {
         .filter(|id| owned.iter().any(|p| id.starts_with(p)) && !wanted.contains_key(*id));
     for id in stale {
         let path = format!("/v1/agent/service/deregister/{id}");
-        let _ = forward::call(consul, "PUT", &path, &[], &[], TIMEOUT);
+        let _ = consul.call("PUT", &path, &[]);
     }
 }
 
