@@ -230,7 +230,7 @@ fn alloc_services(alloc: &Value, node: &NodeFacts) -> Vec<Value> {
     };
     let mut out = Vec::new();
     let group_owner = format!("group-{group_name}");
-    for service in group["Services"].as_array().into_iter().flatten() {
+    for service in consul_services(&group["Services"]) {
         out.push(registration(
             alloc,
             node,
@@ -242,11 +242,20 @@ fn alloc_services(alloc: &Value, node: &NodeFacts) -> Vec<Value> {
     }
     for task in group["Tasks"].as_array().into_iter().flatten() {
         let task_name = task["Name"].as_str().unwrap_or_default();
-        for service in task["Services"].as_array().into_iter().flatten() {
+        for service in consul_services(&task["Services"]) {
             out.push(registration(alloc, node, group, task, task_name, service));
         }
     }
     out
+}
+
+/// The services of a list that Consul provides (`Provider` `consul` or unset; `nomad`
+/// services live in Nomad's own catalog).
+fn consul_services(list: &Value) -> impl Iterator<Item = &Value> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| matches!(s["Provider"].as_str(), None | Some("") | Some("consul")))
 }
 
 /// One service of a task (or of the group: `owner` is `group-<name>`, `task` null).
@@ -342,5 +351,7 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0]["ID"], "_nomad-task-a1-group-webs-webs-lb-8080");
         assert_eq!(s[0]["Port"], 8080);
+        grouped["Job"]["TaskGroups"][0]["Services"][0]["Provider"] = json!("nomad");
+        assert_eq!(alloc_services(&grouped, &node).len(), 1);
     }
 }
