@@ -9,10 +9,12 @@
 //!
 //! Addresses: Consul advertises the LAN (private) address to its
 //! datacenter and the WAN (public) address to other datacenters. Nomad
-//! servers advertise Serf on the WAN address (servers of other regions
-//! gossip with it, and reach their RPC at that IP and the RPC port), HTTP
-//! and RPC on the LAN address (what the region's clients use); clients
-//! advertise everything on the LAN address.
+//! servers advertise Serf and RPC on the WAN address: servers of other
+//! regions gossip with them and forward requests to their RPC, and a
+//! region may span clouds (the demo's `france` joins region `europe`), so
+//! its servers reach each other's RPC (Raft) across private networks. HTTP
+//! stays on the LAN address; clients join the servers on their LAN
+//! addresses and advertise everything on the LAN address.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -206,7 +208,7 @@ fn consul_tls(w: &mut Hcl) {
 pub fn nomad_hcl(inv: &Inventory, host: &Host) -> String {
     let server = host.role == Role::Server;
     let lan = host.lan_address();
-    let serf = if server {
+    let wan = if server {
         wan_ip(host).unwrap_or(lan)
     } else {
         lan
@@ -220,8 +222,8 @@ pub fn nomad_hcl(inv: &Inventory, host: &Host) -> String {
     w.string("bind_addr", &host.bind_address);
     w.block("advertise", |a| {
         a.string("http", lan);
-        a.string("rpc", lan);
-        a.string("serf", serf);
+        a.string("rpc", wan);
+        a.string("serf", wan);
     });
     if server {
         nomad_server(&mut w, inv, host);

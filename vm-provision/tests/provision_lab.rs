@@ -31,9 +31,9 @@ fn provision(inventory: &Path, args: &[&str]) -> (Output, Value) {
     let double = double();
     let out = Command::new(env!("CARGO_BIN_EXE_vm-provision"))
         .arg("--consul-binary")
-        .arg(&double)
+        .arg(double)
         .arg("--nomad-binary")
-        .arg(&double)
+        .arg(double)
         .args([
             "--no-docker",
             "--connect-timeout",

@@ -126,7 +126,7 @@ fn nomad_server() {
     assert_eq!(adv["http"], "10.0.0.3");
     // RPC for the region's clients; Serf (and so cross-region RPC, at the
     // Serf IP) on the public address.
-    assert_eq!(adv["rpc"], "10.0.0.3");
+    assert_eq!(adv["rpc"], "35.0.0.3");
     assert_eq!(adv["serf"], "35.0.0.3");
     let server = &n["server"][0];
     assert_eq!(server["enabled"], true);

@@ -1,96 +1,24 @@
 //! `vm_provision::ssh` against real sshd hosts of the local lab
 //! (`scripts/lab`). Needs root; skipped with a message otherwise.
 //!
-//! One test does everything, under the lock file `/run/nomad-lab.lock`,
-//! with its own lab state dir (`/run/vm-provision-ssh-lab`) and its own
-//! lab name (`sshlab`); the lab is brought down at the end, even on
-//! failure (a guard with `Drop`).
+//! One test does everything, on a lab of its own (name `sshlab`, state
+//! `/run/vm-provision-ssh-lab`, subnet 10.217.0), brought down at the end
+//! even on failure.
 
-use std::fs::{self, File, OpenOptions};
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cli_common::Exit;
-use fs2::FileExt;
+use common::Lab;
 use vm_provision::inventory::{self, Inventory};
 use vm_provision::ssh::{BastionTarget, HostKeyProblem, Session, SshError, SshTarget};
 
 const STATE: &str = "/run/vm-provision-ssh-lab";
-const LOCK: &str = "/run/nomad-lab.lock";
-const DEFAULT_LAB_STATE: &str = "/run/nomad-lab";
-
-fn lab_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lab")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Brings the lab down when dropped.
-struct LabGuard;
-
-impl Drop for LabGuard {
-    fn drop(&mut self) {
-        let status = Command::new(lab_script())
-            .args(["down", "--state", STATE])
-            .status();
-        if !matches!(status, Ok(s) if s.success()) {
-            eprintln!("ssh_lab: 'scripts/lab down --state {STATE}' failed: {status:?}");
-        }
-    }
-}
-
-fn lock() -> File {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(LOCK)
-        .expect("open the lab lock file");
-    file.lock_exclusive().expect("lock the lab lock file");
-    file
-}
-
-fn lab_up() -> Inventory {
-    let out = Command::new(lab_script())
-        .args(["up", "--hosts", "2", "--name", "sshlab", "--state", STATE])
-        .output()
-        .expect("run scripts/lab up");
-    assert!(
-        out.status.success(),
-        "scripts/lab up failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("inventory is UTF-8");
-    inventory::parse(&text, "lab inventory", &Default::default()).expect("lab inventory")
-}
-
-fn host_pub_key(name: &str) -> PathBuf {
-    PathBuf::from(format!(
-        "{STATE}/hosts/{name}/upper/etc/ssh/ssh_host_ed25519_key.pub"
-    ))
-}
-
-/// `ssh-keygen -lf`'s fingerprint of a public key file.
-fn keygen_fingerprint(path: &Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .arg("-lf")
-        .arg(path)
-        .output()
-        .expect("ssh-keygen -lf");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .expect("fingerprint field")
-        .to_string()
-}
+/// Its own subnet: runs beside the other lab tests.
+const SUBNET: &str = "10.217.0";
 
 fn target(inv: &Inventory, i: usize) -> SshTarget {
     let mut t = SshTarget::new(&inv.ssh, &inv.hosts[i]);
@@ -101,30 +29,15 @@ fn target(inv: &Inventory, i: usize) -> SshTarget {
 
 #[test]
 fn ssh_against_the_lab() {
-    if !is_root() {
-        println!("ssh_lab: skipped: needs root (scripts/lab makes namespaces and mounts)");
+    if let Some(why) = common::skip_reason() {
+        println!("ssh_lab: skipped: {why}");
         return;
     }
-    if !lab_script().exists() {
-        println!("ssh_lab: skipped: {} not found", lab_script().display());
-        return;
-    }
-    let _lock = lock();
     // Deterministic authentication: only what each case sets up.
     std::env::remove_var("SSH_AUTH_SOCK");
-    // scripts/lab-test uses the default state dir and does not take the
-    // lock: wait for a lab it left up to go away rather than collide on the
-    // subnet.
-    let t0 = Instant::now();
-    while Path::new(DEFAULT_LAB_STATE).join("made").exists() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(300),
-            "a lab is up in {DEFAULT_LAB_STATE} (scripts/lab-test?); not starting another"
-        );
-        std::thread::sleep(Duration::from_secs(1));
-    }
-    let _guard = LabGuard;
-    let inv = lab_up();
+    let lab = Lab::up("sshlab", STATE, SUBNET, &["--hosts", "2"]);
+    let inv = inventory::parse(&lab.inventory, "lab inventory", &Default::default())
+        .expect("lab inventory");
     assert_eq!(inv.hosts.len(), 2);
     let work = tempfile::tempdir().expect("temp dir");
 
@@ -132,7 +45,7 @@ fn ssh_against_the_lab() {
     let t1 = target(&inv, 0);
     let (s1, outcome) = Session::connect(&t1).expect("connect to host 1");
     assert!(!outcome.newly_recorded);
-    let fp1 = keygen_fingerprint(&host_pub_key(&inv.hosts[0].name));
+    let fp1 = common::keygen_fingerprint(&lab.host_pub_key(&inv.hosts[0].name));
     assert_eq!(outcome.fingerprint, fp1);
 
     // run
@@ -261,7 +174,7 @@ fn ssh_against_the_lab() {
     assert!(!outcome.newly_recorded);
 
     // Mismatch: known_hosts has host 2's key for host 1.
-    let key2 = fs::read_to_string(host_pub_key(&inv.hosts[1].name)).unwrap();
+    let key2 = fs::read_to_string(lab.host_pub_key(&inv.hosts[1].name)).unwrap();
     let key2: Vec<&str> = key2.split_whitespace().take(2).collect();
     fs::write(
         &kh,
@@ -270,7 +183,7 @@ fn ssh_against_the_lab() {
     .unwrap();
     t.accept_new_host_keys = true; // never overrides a mismatch
     let err = Session::connect(&t).unwrap_err();
-    let fp2 = keygen_fingerprint(&host_pub_key(&inv.hosts[1].name));
+    let fp2 = common::keygen_fingerprint(&lab.host_pub_key(&inv.hosts[1].name));
     let message = err.to_string();
     assert!(
         matches!(
@@ -343,15 +256,15 @@ fn ssh_against_the_lab() {
     drop(s);
     std::env::remove_var("VM_PROVISION_SSH_LAB_PASSPHRASE");
 
-    // Unreachable: nothing at 10.213.0.99.
+    // Unreachable: nothing at .99 on the lab bridge.
     let mut t = target(&inv, 0);
-    t.address = "10.213.0.99".to_string();
+    t.address = format!("{SUBNET}.99");
     t.connect_timeout = Duration::from_secs(2);
     let started = Instant::now();
     let err = Session::connect(&t).unwrap_err();
     let took = started.elapsed();
     assert!(matches!(&err, SshError::Unreachable { .. }), "{err}");
-    assert!(err.to_string().contains("10.213.0.99"), "{err}");
+    assert!(err.to_string().contains(&format!("{SUBNET}.99")), "{err}");
     assert!(
         took >= Duration::from_secs(2) && took < Duration::from_secs(8),
         "{took:?}"
