@@ -432,6 +432,66 @@ fn blocked_job_is_placed_when_a_matching_node_arrives() {
     assert_eq!(http("GET", &format!("{url}/v1/node/nope"), None).0, 404);
 }
 
+#[test]
+fn jobs_survive_the_leader() {
+    let mut leader = nomad_agent(
+        "eu-1",
+        "127.0.68.1",
+        NomadRole::server("europe", "gce-west1"),
+    );
+    let followers: Vec<_> = (2..=3)
+        .map(|i| {
+            nomad_agent(
+                &format!("eu-{i}"),
+                &format!("127.0.68.{i}"),
+                NomadRole::server("europe", "gce-west1").with_retry_join(&["127.0.68.1"]),
+            )
+        })
+        .collect();
+    let _clients: Vec<_> = ["a", "b"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            nomad_agent(
+                name,
+                &format!("127.0.68.{}", 11 + i),
+                NomadRole::client("europe", "gce-west1").with_retry_join(&["127.0.68.1"]),
+            )
+        })
+        .collect();
+    let url = |i: usize| followers[i].nomad_address().unwrap();
+    wait_for(10, "2 nodes and 3 servers", || {
+        let nodes = get_json(&format!("{}/v1/nodes", url(1)));
+        let peers = get_json(&format!("{}/v1/status/peers", url(1)));
+        (nodes.as_array()?.len() == 2 && peers.as_array()?.len() == 3).then_some(())
+    });
+    let v1 = register(&url(0), &pcd2017(false));
+    let eval = complete_eval(&url(0), v1["EvalID"].as_str().unwrap());
+    wait_deployment(
+        &url(0),
+        eval["DeploymentID"].as_str().unwrap(),
+        "successful",
+    );
+    // A follower has copied the job before the leader goes.
+    wait_for(5, "the job copied", || {
+        let copy = get_json(&format!("{}{}", url(1), "/v1/double/jobs"));
+        (copy["Jobs"].as_array()?.len() == 1).then_some(())
+    });
+    leader.stop();
+    // Until its peers see it failed, requests still go to the old leader and fail.
+    wait_for(10, "eu-2 leads and runs the job again", || {
+        let lead = get_json(&format!("{}/v1/status/leader", url(1)));
+        let (status, _, _) = http("GET", &format!("{}/v1/job/pcd2017", url(1)), None);
+        (lead == "127.0.68.2:4647" && status == 200 && running(&url(1), "pcd2017").len() == 3)
+            .then_some(())
+    });
+    let job = get_json(&format!("{}/v1/job/pcd2017", url(1)));
+    assert_eq!(job["Version"], 0);
+    assert_eq!(job["JobModifyIndex"], v1["JobModifyIndex"]);
+    let again = register(&url(1), &pcd2017(false));
+    assert_eq!(again["JobModifyIndex"], v1["JobModifyIndex"]);
+}
+
 /// `target/debug/job-submit` of this workspace, when it has been built.
 fn job_submit() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;

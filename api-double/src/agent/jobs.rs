@@ -8,7 +8,8 @@
 //! region (`?region=`, or a register whose body or job names another region) is
 //! forwarded to that region's leader. A forwarded request carries
 //! [`FORWARDED`](super::forward::FORWARDED) and is answered by its receiver, so there is
-//! never a second hop. A new leader (after the old one stops) starts with no jobs.
+//! never a second hop. Followers copy the leader's jobs, so a new leader (after the old
+//! one stops) runs them again (see the `replica` module).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -131,7 +132,7 @@ fn target_region(role: &NomadRole, req: &RecordedRequest, segs: &[&str]) -> Stri
 }
 
 /// Whether this agent is its region's leader.
-fn is_leader(agent: &Agent, role: &NomadRole) -> bool {
+pub(crate) fn is_leader(agent: &Agent, role: &NomadRole) -> bool {
     let me = agent.with_pool(PoolKind::Nomad, |p| p.me.name.clone());
     role.server
         && alive_servers(agent, &role.region)

@@ -51,6 +51,7 @@ mod jobs;
 mod net;
 mod nomad;
 mod pool;
+mod replica;
 mod sched;
 mod sync;
 
@@ -811,7 +812,7 @@ impl AgentDouble {
             threads.push(thread::spawn(move || sync::service_loop(&a)));
             if n.server {
                 let a = Arc::clone(&agent);
-                threads.push(thread::spawn(move || sched::unblock_loop(&a)));
+                threads.push(thread::spawn(move || replica::server_loop(&a)));
             }
         }
         Ok(AgentDouble {

@@ -35,6 +35,7 @@ pub(crate) fn route(agent: &Arc<Agent>, req: &RecordedRequest) -> Response {
         "/v1/status/leader" if get => leader(agent, role, req),
         "/v1/status/peers" if get => peers(agent, role, req),
         "/v1/nodes" if get => nodes(agent, role, req),
+        super::replica::PATH if get && role.server => super::replica::export(agent),
         _ if get && path.starts_with("/v1/node/") => node_read(agent, role, req, path),
         "/v1/agent/join" | "/v1/agent/members" | "/v1/agent/self" | "/v1/regions"
         | "/v1/status/leader" | "/v1/status/peers" | "/v1/nodes" => {

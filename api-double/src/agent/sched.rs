@@ -22,7 +22,7 @@
 //! * **Failures**: a group that cannot be (fully) placed gets `FailedTGAllocs` metrics
 //!   and the evaluation a `blocked` follow-up (`BlockedEval`), as in Nomad. When the
 //!   region's set of ready nodes changes, the leader runs its blocked evaluations again
-//!   ([`unblock_loop`]); a new register or deregister of the job cancels them.
+//!   (see the `replica` module); a new register or deregister of the job cancels them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -40,8 +40,6 @@ use crate::util::{new_id, now_ns};
 pub const STEP: Duration = Duration::from_millis(100);
 /// How long new allocations run before they count as healthy.
 pub const HEALTHY_AFTER: Duration = Duration::from_secs(1);
-/// How often a server looks for a change in the region's ready nodes.
-pub const UNBLOCK_INTERVAL: Duration = Duration::from_millis(500);
 const PROGRESS_DEADLINE_NS: u64 = 600_000_000_000;
 const RUNNING: &str = "Deployment is running";
 const SUCCESSFUL: &str = "Deployment completed successfully";
@@ -399,30 +397,8 @@ pub(crate) fn start_deregister(agent: Arc<Agent>, eval_id: String, purge: bool) 
     thread::spawn(move || run(&agent, &eval_id, purge));
 }
 
-/// Servers: whenever the region's set of ready nodes changes, every `blocked`
-/// evaluation turns `pending` and is scheduled again (only the leader has any).
-pub(crate) fn unblock_loop(agent: &Arc<Agent>) {
-    let Some(region) = agent.config.nomad.as_ref().map(|n| n.region.clone()) else {
-        return;
-    };
-    let mut last: Vec<String> = Vec::new();
-    while agent.stop.sleep(UNBLOCK_INTERVAL) {
-        let ids: Vec<String> = ready_nodes(agent, &region)
-            .into_iter()
-            .map(|n| n.id)
-            .collect();
-        if ids == last {
-            continue;
-        }
-        last = ids;
-        for id in agent.jobs.apply(unblock_all) {
-            start(Arc::clone(agent), id);
-        }
-    }
-}
-
 /// Turns every blocked evaluation `pending`; returns their IDs.
-fn unblock_all(st: &mut Store) -> Vec<String> {
+pub(crate) fn unblock_all(st: &mut Store) -> Vec<String> {
     if !st.evals.values().any(|e| e.status == "blocked") {
         return Vec::new();
     }
