@@ -544,6 +544,19 @@ fn job_submit_runs_the_demo_jobs_and_a_rerun_changes_nothing() {
     run("jobs/pcd2017-v2.nomad");
     let job = get_json(&format!("{}/v1/job/pcd2017", region.url(2)));
     assert_eq!(job["Version"], 1);
+    // What scripts/etape2-run relies on: plans of the current file show no changes
+    // (exit 0), of the older one changes (exit 1).
+    let plan = |file: &str| {
+        Command::new(&bin)
+            .args(["--plan", "--address", &region.url(2)])
+            .arg(root.join(file))
+            .output()
+            .expect("run job-submit --plan")
+            .status
+            .code()
+    };
+    assert_eq!(plan("jobs/pcd2017-v2.nomad"), Some(0));
+    assert_eq!(plan("jobs/pcd2017.nomad"), Some(1));
     let deployments = get_json(&format!("{}/v1/job/pcd2017/deployments", region.url(0)));
     assert_eq!(deployments.as_array().unwrap().len(), 2);
 }
