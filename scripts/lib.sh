@@ -165,6 +165,10 @@ run_tool() {
   [[ -n $msg ]] || msg=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1 || true)
   [[ -n $msg ]] || msg="$cmd: (no message)"
   echo "$STAGE: FAILED: $cmd exited $RC: ${msg#"$cmd: "}" >&2
+  if [[ $cmd == vm-provision && -s $out ]]; then
+    # each failed host's error, from the facts
+    sed -n 's/^ *"error": *"\(.*\)",\{0,1\}$/\1/p' "$out" | head -n 10 | sed "s/^/$STAGE:   /" >&2
+  fi
   echo "$STAGE: what was done so far is in $RUN_DIR (this tool: $out, $log)" >&2
   exit "$RC"
 }
