@@ -91,6 +91,11 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = cli_common::parse_duration)]
     pub api_timeout: Duration,
 
+    /// Download Consul and Nomad from this mirror of HashiCorp's release
+    /// site (same layout) instead.
+    #[arg(long, value_name = "URL", default_value = crate::provision::RELEASES_URL)]
+    pub releases_url: String,
+
     /// The region, for a `terraform output -json` inventory (which has
     /// none).
     #[arg(long, value_name = "REGION")]
@@ -181,6 +186,12 @@ fn settings(cli: &Cli, inv: &Inventory) -> Result<Settings, Error> {
             .map(|f| TlsMaterial::load(f, json_path))
             .transpose()
     };
+    if !(cli.releases_url.starts_with("https://") || cli.releases_url.starts_with("http://")) {
+        return Err(Error::usage(format!(
+            "--releases-url: {} is not an http(s) URL",
+            cli.releases_url
+        )));
+    }
     Ok(Settings {
         dry_run: cli.dry_run,
         docker: !cli.no_docker,
@@ -195,6 +206,7 @@ fn settings(cli: &Cli, inv: &Inventory) -> Result<Settings, Error> {
         consul_tls: tls(&inv.consul.tls, "consul.tls")?,
         nomad_tls: tls(&inv.nomad.tls, "nomad.tls")?,
         api_timeout: cli.api_timeout,
+        releases_url: cli.releases_url.clone(),
     })
 }
 

@@ -67,7 +67,8 @@ pub struct SshSettings {
     pub known_hosts: PathBuf,
     /// A jump host, when the hosts are not reachable directly.
     pub bastion: Option<Bastion>,
-    /// How long to wait for a connection (default 10s).
+    /// How long to keep trying to connect (default 60s: a host may still
+    /// be booting).
     #[serde(deserialize_with = "duration")]
     pub connect_timeout: Duration,
 }
@@ -81,7 +82,7 @@ impl Default for SshSettings {
             identity_passphrase_env: None,
             known_hosts: PathBuf::from("~/.ssh/known_hosts"),
             bastion: None,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -547,7 +548,7 @@ mod tests {
         let inv = parse_str(MINIMAL).unwrap();
         assert_eq!(inv.ssh.port, 22);
         assert_eq!(inv.ssh.user, "root");
-        assert_eq!(inv.ssh.connect_timeout, Duration::from_secs(10));
+        assert_eq!(inv.ssh.connect_timeout, Duration::from_secs(60));
         assert_eq!(inv.ssh.known_hosts, PathBuf::from("~/.ssh/known_hosts"));
         assert_eq!(inv.hosts[0].bind_address, "0.0.0.0");
         assert_eq!(inv.hosts[0].lan_address(), "10.0.0.1");

@@ -30,7 +30,8 @@ use crate::inventory::{Host, Inventory, Role, TlsFiles};
 use crate::render::{self, RenderedFile};
 use crate::ssh::{shell_quote, Session, SshError};
 
-/// Where HashiCorp publishes release archives and their checksums.
+/// Where HashiCorp publishes release archives and their checksums (the
+/// default of [`Settings::releases_url`]).
 pub const RELEASES_URL: &str = "https://releases.hashicorp.com";
 
 /// A local binary to upload as `consul` or `nomad`, read once.
@@ -107,7 +108,7 @@ impl TlsMaterial {
 }
 
 /// How to provision, the same for every host.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Compute and report, change nothing.
     pub dry_run: bool,
@@ -125,6 +126,9 @@ pub struct Settings {
     pub nomad_tls: Option<TlsMaterial>,
     /// How long each agent may take to answer on its HTTP API.
     pub api_timeout: Duration,
+    /// HashiCorp's release site or a mirror with its layout
+    /// (`<url>/<product>/<version>/<product>_<version>_SHA256SUMS`).
+    pub releases_url: String,
 }
 
 /// Why provisioning a host stopped.
@@ -774,14 +778,15 @@ impl HostRun<'_> {
             return Ok(());
         }
         let arch = self.probe.release_arch()?;
+        let releases = self.settings.releases_url.trim_end_matches('/');
         self.change(format!(
-            "install {} {version} ({RELEASES_URL}, SHA256SUMS verified)",
+            "install {} {version} ({releases}, SHA256SUMS verified)",
             product.name()
         ));
         self.restart.insert(product);
         self.root(
             &format!("installing {} {version}", product.name()),
-            &download_script(product, version, arch),
+            &download_script(releases, product, version, arch),
             None,
         )
     }
@@ -946,10 +951,10 @@ fn docker_command(family: Family) -> String {
 
 /// Downloads a release archive on the host, checks it against the
 /// release's `SHA256SUMS`, and installs the binary atomically.
-fn download_script(product: Product, version: &str, arch: &str) -> String {
+fn download_script(releases: &str, product: Product, version: &str, arch: &str) -> String {
     let name = product.name();
     let zip = format!("{name}_{version}_linux_{arch}.zip");
-    let base = format!("{RELEASES_URL}/{name}/{version}");
+    let base = shell_quote(&format!("{releases}/{name}/{version}"));
     let target = product.binary_path();
     format!(
         r#"set -eu
@@ -1251,7 +1256,7 @@ mod tests {
 
     #[test]
     fn download_checks_the_sums() {
-        let s = download_script(Product::Nomad, "1.9.7", "arm64");
+        let s = download_script(RELEASES_URL, Product::Nomad, "1.9.7", "arm64");
         assert!(
             s.contains("https://releases.hashicorp.com/nomad/1.9.7/nomad_1.9.7_linux_arm64.zip")
         );

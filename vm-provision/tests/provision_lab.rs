@@ -10,6 +10,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -28,12 +29,16 @@ const SUBNET: &str = "10.216.0";
 /// The built `vm-provision` with the agent double as both binaries, no
 /// Docker (lab hosts have no internet), and `args`.
 fn provision(inventory: &Path, args: &[&str]) -> (Output, Value) {
-    let double = double();
+    let double = double().as_os_str();
+    let mut with_binaries = vec![OsStr::new("--consul-binary"), double];
+    with_binaries.extend([OsStr::new("--nomad-binary"), double]);
+    with_binaries.extend(args.iter().map(OsStr::new));
+    provision_downloading(inventory, &with_binaries)
+}
+
+/// [`provision`] without binaries to upload: the hosts download them.
+fn provision_downloading<S: AsRef<OsStr>>(inventory: &Path, args: &[S]) -> (Output, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_vm-provision"))
-        .arg("--consul-binary")
-        .arg(double)
-        .arg("--nomad-binary")
-        .arg(double)
         .args([
             "--no-docker",
             "--connect-timeout",
@@ -308,6 +313,7 @@ fn provision_a_cluster_on_the_lab() {
     key_change_is_refused(&lab, work.path(), &mut inventory);
     host_down_fails_alone(&lab, work.path(), &mut inventory);
     new_keys_need_consent(&lab, work.path(), &inventory);
+    downloads_are_checked(&lab, work.path(), &inventory);
 }
 
 /// Exit 3 with the JSON path, and no SSH connection made (the hosts'
@@ -513,4 +519,183 @@ fn new_keys_need_consent(lab: &Lab, dir: &Path, inventory: &Value) {
         assert_eq!(host(&facts, name)["host_key_fingerprint"], fp.as_str());
     }
     assert_eq!(recorded.lines().count(), 5, "{recorded}");
+}
+
+/// The release archive name of `product` for this machine's architecture
+/// (the lab hosts share it).
+fn release_zip(product: &str, version: &str) -> String {
+    let arch = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        _ => "amd64",
+    };
+    format!("{product}_{version}_linux_{arch}.zip")
+}
+
+/// A release mirror with the layout of releases.hashicorp.com: the agent
+/// double zipped as each product, and SHA256SUMS (for `nomad` 9.9.9, a
+/// wrong sum).
+fn make_mirror(root: &Path, consul: &str, nomad: &str) {
+    use sha2::{Digest, Sha256};
+    let double = fs::read(double()).unwrap();
+    for (product, version, honest) in [
+        ("consul", consul, true),
+        ("nomad", nomad, true),
+        ("nomad", "9.9.9", false),
+    ] {
+        let dir = root.join(product).join(version);
+        fs::create_dir_all(&dir).unwrap();
+        let zip_name = release_zip(product, version);
+        let mut zip = zip::ZipWriter::new(fs::File::create(dir.join(&zip_name)).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .unix_permissions(0o755);
+        zip.start_file(product, options).unwrap();
+        zip.write_all(&double).unwrap();
+        zip.finish().unwrap();
+        let bytes = fs::read(dir.join(&zip_name)).unwrap();
+        let mut sum: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !honest {
+            sum = sum.replace(&sum[..1], if &sum[..1] == "0" { "1" } else { "0" });
+        }
+        fs::write(
+            dir.join(format!("{product}_{version}_SHA256SUMS")),
+            format!("{sum}  {zip_name}\n{}  other.zip\n", "ab".repeat(32)),
+        )
+        .unwrap();
+    }
+}
+
+/// Serves `root` over plain HTTP on the lab bridge until the test ends.
+fn serve(root: PathBuf, address: &str) -> String {
+    let listener = std::net::TcpListener::bind((address, 0)).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || serve_one(stream, &root));
+        }
+    });
+    url
+}
+
+fn serve_one(mut stream: TcpStream, root: &Path) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/");
+    let file = root.join(path.trim_start_matches('/'));
+    let response = match fs::read(&file) {
+        Ok(body) if !path.contains("..") => {
+            let mut r = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend(body);
+            r
+        }
+        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+    };
+    let _ = stream.write_all(&response);
+}
+
+/// Without binaries to upload, hosts download the inventory's versions
+/// from the release site (here a mirror on the lab bridge), check them
+/// against SHA256SUMS, and a re-run finds the version installed. A sum
+/// that does not match fails the host and leaves its binary alone.
+fn downloads_are_checked(lab: &Lab, dir: &Path, inventory: &Value) {
+    let missing: Vec<&str> = ["curl", "unzip"]
+        .into_iter()
+        .filter(|c| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {c}")])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .collect();
+    if !missing.is_empty() {
+        println!("provision_lab: download checks skipped: {} missing on this machine (lab hosts have no package mirror)", missing.join(", "));
+        return;
+    }
+    let version = |product: &str| {
+        let out = Command::new(double())
+            .args([product, "version"])
+            .output()
+            .unwrap();
+        let first = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        first.split_once(" v").map(|(_, v)| v.to_string()).unwrap()
+    };
+    let (consul, nomad) = (version("consul"), version("nomad"));
+    let mirror = dir.join("mirror");
+    make_mirror(&mirror, &consul, &nomad);
+    let url = serve(mirror, &format!("{SUBNET}.1"));
+
+    // The hosts run the double under its real names: give it a new
+    // identity (its bytes differ from the uploaded one) by versions only.
+    let mut inv = inventory.clone();
+    inv["consul"]["version"] = json!(consul);
+    inv["nomad"] = json!({"version": nomad});
+    let path = write_inventory(dir, "download.json", &inv);
+    let args = ["--releases-url", url.as_str()];
+    let (out, facts) = provision_downloading(&path, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The uploaded double already answers `version` as these versions:
+    // nothing to download.
+    assert!(
+        results(&facts).iter().all(|(_, r)| r == "unchanged"),
+        "{facts}"
+    );
+
+    // A version not installed: downloaded, checked, installed, restarted.
+    for name in NAMES {
+        // Replaced, not rewritten: the running agent keeps its file.
+        lab.ssh(
+            name,
+            "sudo sh -c 'rm /usr/local/bin/consul && printf \"#!/bin/sh\\necho Consul v0.0.1\\n\" >/usr/local/bin/consul && chmod 755 /usr/local/bin/consul'",
+        );
+    }
+    let (out, facts) = provision_downloading(&path, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for name in NAMES {
+        assert_eq!(
+            changes(&facts, name),
+            [
+                format!("install consul {consul} ({url}, SHA256SUMS verified)"),
+                "restart consul".into()
+            ]
+        );
+        assert_eq!(
+            fs::read(lab.host_path(name, "/usr/local/bin/consul")).unwrap(),
+            fs::read(double()).unwrap()
+        );
+    }
+    let (out, facts) = provision_downloading(&path, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        results(&facts).iter().all(|(_, r)| r == "unchanged"),
+        "{facts}"
+    );
+
+    // A sum that does not match: refused, the installed binary kept.
+    inv["nomad"] = json!({"version": "9.9.9"});
+    let path = write_inventory(dir, "download.json", &inv);
+    let before = fs::read(lab.host_path("prov1", "/usr/local/bin/nomad")).unwrap();
+    let (out, facts) = provision_downloading(&path, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let error = host(&facts, "prov1")["error"].as_str().unwrap_or_default();
+    assert!(error.contains("does not match SHA256SUMS"), "{error}");
+    assert_eq!(
+        fs::read(lab.host_path("prov1", "/usr/local/bin/nomad")).unwrap(),
+        before
+    );
 }

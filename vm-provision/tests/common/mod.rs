@@ -83,6 +83,22 @@ impl Lab {
         );
     }
 
+    /// Runs `command` on `host` as the lab user (`scripts/lab ssh`),
+    /// asserting success. Changes to a host go through it: writing into a
+    /// mounted overlay's layers from outside is undefined.
+    pub fn ssh(&self, host: &str, command: &str) {
+        let out = Command::new(lab_script())
+            .args(["ssh", host, command])
+            .env("LAB_STATE", &self.state)
+            .output()
+            .expect("run scripts/lab ssh");
+        assert!(
+            out.status.success(),
+            "scripts/lab ssh {host} {command:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A path inside a host's own layer (what the host wrote on top of
     /// the shared root).
     pub fn host_path(&self, host: &str, path: &str) -> PathBuf {
