@@ -328,6 +328,8 @@ pub(crate) struct Agent {
     /// Nomad servers: jobs, evaluations, deployments and allocations (authoritative on
     /// the region's leader; other agents forward to it).
     pub jobs: jobs::JobState,
+    /// Gossip rounds done, to rotate through each pool's members.
+    gossip_rounds: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -465,13 +467,17 @@ impl Agent {
         }
     }
 
-    /// One gossip round: an exchange with every member of every pool, in parallel (so
-    /// an unreachable member does not delay the others).
+    /// One gossip round: an exchange with some members of every pool ([`fanout`] of
+    /// them, the next ones in turn), in parallel (so an unreachable member does not
+    /// delay the others).
     fn gossip_round(&self) {
+        let round = self
+            .gossip_rounds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut targets = Vec::new();
         for kind in [PoolKind::Nomad, PoolKind::Lan, PoolKind::Wan] {
             let addrs = self.with_pool(kind, |p| p.targets()).unwrap_or_default();
-            targets.extend(addrs.into_iter().map(|a| (kind, a)));
+            targets.extend(in_turn(addrs, round).into_iter().map(|a| (kind, a)));
         }
         thread::scope(|s| {
             for (kind, addr) in &targets {
@@ -525,6 +531,30 @@ impl Agent {
             }
         }
     }
+}
+
+/// Every member is contacted at least once in this many rounds (1 s), well within
+/// [`FAILURE_TIMEOUT`], so each agent still sees a dead member fail in time.
+const ROUNDS_PER_CYCLE: usize = 5;
+/// The fewest members one round contacts (when the pool has them).
+const MIN_FANOUT: usize = 4;
+
+/// How many of `n` members one round contacts. Like serf, not every member every
+/// round: with all of them, gossip grows with the square of the pool and a
+/// few dozen agents on one machine spend their time gossiping.
+fn fanout(n: usize) -> usize {
+    n.div_ceil(ROUNDS_PER_CYCLE).max(MIN_FANOUT).min(n)
+}
+
+/// The members round `round` contacts: the next [`fanout`] of them, cycling.
+fn in_turn(addrs: Vec<String>, round: usize) -> Vec<String> {
+    let n = addrs.len();
+    let k = fanout(n);
+    if k == n {
+        return addrs;
+    }
+    let start = round.wrapping_mul(k) % n;
+    (0..k).map(|i| addrs[(start + i) % n].clone()).collect()
 }
 
 fn gossip_loop(agent: &Agent) {
@@ -780,6 +810,7 @@ impl AgentDouble {
             pools: Mutex::new(pools),
             stop: Arc::new(Stop::default()),
             jobs: jobs::JobState::default(),
+            gossip_rounds: std::sync::atomic::AtomicUsize::new(0),
         });
         let mut threads = Vec::new();
         for (listener, api) in listeners {
@@ -917,6 +948,22 @@ pub(crate) fn request_token<'a>(req: &'a RecordedRequest, header: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gossip_contacts_every_member_within_a_cycle() {
+        assert_eq!(fanout(3), 3);
+        assert_eq!(fanout(16), 4);
+        assert_eq!(fanout(40), 8);
+        let addrs: Vec<String> = (0..23).map(|i| format!("m{i}")).collect();
+        let mut seen = BTreeSet::new();
+        for round in 7..7 + ROUNDS_PER_CYCLE {
+            let picked = in_turn(addrs.clone(), round);
+            assert_eq!(picked.len(), fanout(23));
+            seen.extend(picked);
+        }
+        assert_eq!(seen.len(), 23, "every member in {ROUNDS_PER_CYCLE} rounds");
+        assert_eq!(in_turn(addrs[..2].to_vec(), 5), addrs[..2]);
+    }
 
     #[test]
     fn default_ports() {
