@@ -484,6 +484,8 @@ struct HostRun<'a> {
 /// Provisions `host` over `session`, appending to `changes` what it
 /// changed (or, in a dry run, what would change), one short line each; on
 /// failure, `changes` still lists what was done before it.
+/// `before_services` is called once everything is in place and before any
+/// agent is started (clients wait there for the servers).
 pub fn provision_host(
     session: &Session,
     inv: &Inventory,
@@ -491,6 +493,7 @@ pub fn provision_host(
     settings: &Settings,
     reporter: &dyn Reporter,
     changes: &mut Vec<String>,
+    before_services: &dyn Fn(),
 ) -> Result<(), StepError> {
     let dirs = wanted_dirs(settings);
     let files = wanted_files(inv, host, settings);
@@ -523,6 +526,7 @@ pub fn provision_host(
     run.dirs(&dirs)?;
     run.binaries()?;
     run.files(&files)?;
+    before_services();
     run.services()?;
     if !settings.dry_run {
         for product in Product::ALL {

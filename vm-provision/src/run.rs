@@ -1,10 +1,11 @@
-//! Many hosts at once: servers first (clients join them), each phase in
-//! parallel up to a limit; one host's failure never stops the others, and
-//! every host ends with a result in the facts.
+//! Many hosts at once, up to a limit: servers first (clients join them:
+//! a client prepares meanwhile but starts its agents only once every
+//! server is done); one host's failure never stops the others, and every
+//! host ends with a result in the facts.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -45,8 +46,11 @@ impl Reporter for StderrReporter {
     }
 }
 
-/// Provisions every host of `inv`: servers, then clients, at most
-/// `parallel` at a time. Returns the facts with each host's result.
+/// Provisions every host of `inv`, at most `parallel` at a time, servers
+/// first: servers are taken before any client, and a client starts its
+/// agents only once every server is done (clients join the servers), but
+/// prepares everything else (packages, binaries, files) meanwhile.
+/// Returns the facts with each host's result.
 pub fn provision_all(
     inv: &Inventory,
     settings: &Settings,
@@ -55,18 +59,81 @@ pub fn provision_all(
     reporter: &dyn Reporter,
 ) -> ClusterFacts {
     let mut facts = ClusterFacts::new(inv);
-    for role in [Role::Server, Role::Client] {
-        let indices: Vec<usize> = (0..inv.hosts.len())
-            .filter(|&i| inv.hosts[i].role == role)
-            .collect();
-        let results = in_parallel(&indices, parallel, |i| {
-            provision_one(inv, i, settings, connection, reporter)
-        });
-        for (i, host_facts) in indices.into_iter().zip(results) {
-            facts.hosts[i] = host_facts;
+    let mut order: Vec<usize> = (0..inv.hosts.len()).collect();
+    // Stable: servers first, each role in inventory order.
+    order.sort_by_key(|&i| inv.hosts[i].role != Role::Server);
+    let servers_left = Countdown::new(
+        order
+            .iter()
+            .filter(|&&i| inv.hosts[i].role == Role::Server)
+            .count(),
+    );
+    let results = in_parallel(&order, parallel, |i| {
+        let host = &inv.hosts[i];
+        if host.role == Role::Server {
+            let _done = servers_left.counter();
+            provision_one(inv, i, settings, connection, reporter, &|| {})
+        } else {
+            let wait = || {
+                if !servers_left.is_done() {
+                    reporter.line(&host.name, "waiting for the servers before starting agents");
+                    servers_left.wait();
+                }
+            };
+            provision_one(inv, i, settings, connection, reporter, &wait)
         }
+    });
+    for (i, host_facts) in order.into_iter().zip(results) {
+        facts.hosts[i] = host_facts;
     }
     facts
+}
+
+/// A count of hosts still running that others can wait on.
+struct Countdown {
+    left: Mutex<usize>,
+    zero: Condvar,
+}
+
+/// Counts one down when dropped (also when its host failed).
+struct CountdownGuard<'a>(&'a Countdown);
+
+impl Countdown {
+    fn new(n: usize) -> Countdown {
+        Countdown {
+            left: Mutex::new(n),
+            zero: Condvar::new(),
+        }
+    }
+
+    fn counter(&self) -> CountdownGuard<'_> {
+        CountdownGuard(self)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.left.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_done(&self) -> bool {
+        *self.lock() == 0
+    }
+
+    fn wait(&self) {
+        let mut left = self.lock();
+        while *left > 0 {
+            left = self.zero.wait(left).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for CountdownGuard<'_> {
+    fn drop(&mut self) {
+        let mut left = self.0.lock();
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.0.zero.notify_all();
+        }
+    }
 }
 
 /// Runs `work` on every item with at most `parallel` threads; results in
@@ -105,6 +172,7 @@ fn provision_one(
     settings: &Settings,
     connection: &Connection,
     reporter: &dyn Reporter,
+    before_services: &dyn Fn(),
 ) -> HostFacts {
     let host = &inv.hosts[index];
     let mut facts = HostFacts::new(host);
@@ -147,7 +215,15 @@ fn provision_one(
         }
     };
     let mut changes = Vec::new();
-    let result = provision::provision_host(&session, inv, host, settings, reporter, &mut changes);
+    let result = provision::provision_host(
+        &session,
+        inv,
+        host,
+        settings,
+        reporter,
+        &mut changes,
+        before_services,
+    );
     for change in changes {
         facts.changed(change);
     }
@@ -202,5 +278,28 @@ mod tests {
         assert!(peak.load(Ordering::SeqCst) <= 3);
         assert!(peak.load(Ordering::SeqCst) >= 2);
         assert!(in_parallel(&[] as &[usize], 4, |i| i).is_empty());
+    }
+
+    #[test]
+    fn countdown_releases_waiters_when_every_guard_is_dropped() {
+        let countdown = Countdown::new(2);
+        let released = AtomicUsize::new(0);
+        thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    countdown.wait();
+                    released.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            let first = countdown.counter();
+            let second = countdown.counter();
+            drop(first);
+            thread::sleep(Duration::from_millis(50));
+            assert_eq!(released.load(Ordering::SeqCst), 0);
+            assert!(!countdown.is_done());
+            drop(second);
+        });
+        assert_eq!(released.load(Ordering::SeqCst), 3);
+        assert!(Countdown::new(0).is_done());
     }
 }
