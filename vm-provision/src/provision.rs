@@ -529,9 +529,7 @@ pub fn provision_host(
     before_services();
     run.services()?;
     if !settings.dry_run {
-        for product in Product::ALL {
-            run.wait_for_api(product)?;
-        }
+        run.wait_for_apis()?;
     }
     Ok(())
 }
@@ -903,30 +901,79 @@ impl HostRun<'_> {
         Ok(())
     }
 
-    /// Waits, from the host itself, until the agent answers on its HTTP
-    /// API, and checks it serves the inventory's region and datacenter.
-    fn wait_for_api(&self, product: Product) -> Result<(), StepError> {
-        let check = ApiCheck::new(self.inv, self.host, product, self.settings);
-        let out = self
-            .session
-            .run(&check.script(self.settings.api_timeout), None)?;
-        if !out.success() {
+    /// Waits, from the host itself, until both agents answer on their
+    /// HTTP APIs (Consul first), and checks they serve the inventory's
+    /// region and datacenter. One command for both: one round trip.
+    fn wait_for_apis(&self) -> Result<(), StepError> {
+        let checks = Product::ALL.map(|p| ApiCheck::new(self.inv, self.host, p, self.settings));
+        let timeout = self.settings.api_timeout;
+        let script = checks
+            .iter()
+            .enumerate()
+            .map(|(i, check)| {
+                format!(
+                    "( {} ) || exit {}",
+                    check.script(timeout),
+                    FIRST_API_FAILURE + i as i32
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(&format!("\nprintf '\\n%s\\n' {ANSWER_SEPARATOR}\n"));
+        let out = self.session.run(&script, None)?;
+        let failed = usize::try_from(out.status - FIRST_API_FAILURE)
+            .ok()
+            .and_then(|i| checks.get(i));
+        if let Some(check) = failed {
             return Err(StepError::Step(format!(
                 "{} did not answer on {} within {} ({})",
-                product.name(),
+                check.product.name(),
                 check.url(),
-                humantime::format_duration(self.settings.api_timeout),
+                humantime::format_duration(timeout),
                 match out.stderr_text() {
                     e if e.is_empty() => "no answer".to_string(),
                     e => e,
                 }
             )));
         }
-        let response = HttpAnswer::parse(&out.stdout);
-        check.verify(self.inv, &response)?;
-        self.say(&format!("{} answers on {}", product.name(), check.url()));
+        if !out.success() {
+            return Err(StepError::Step(format!(
+                "checking the agents' HTTP APIs failed (exit status {}): {}",
+                out.status,
+                out.stderr_text()
+            )));
+        }
+        let separator = format!("\n{ANSWER_SEPARATOR}\n");
+        let text = out.stdout;
+        let mut answers = split_bytes(&text, separator.as_bytes()).into_iter();
+        for check in &checks {
+            let answer = HttpAnswer::parse(answers.next().unwrap_or_default());
+            check.verify(self.inv, &answer)?;
+            self.say(&format!(
+                "{} answers on {}",
+                check.product.name(),
+                check.url()
+            ));
+        }
         Ok(())
     }
+}
+
+/// The exit status of the API check script when the first agent did not
+/// answer (the next one: +1).
+const FIRST_API_FAILURE: i32 = 40;
+/// The line between the agents' answers in the API check's output.
+const ANSWER_SEPARATOR: &str = "--vm-provision-next-answer--";
+
+/// `bytes` split at every `separator`.
+fn split_bytes<'a>(bytes: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut rest = bytes;
+    while let Some(at) = find(rest, separator) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + separator.len()..];
+    }
+    parts.push(rest);
+    parts
 }
 
 /// Whether `<binary> version`'s first line says `version`.
@@ -1258,6 +1305,13 @@ mod tests {
         let b = HttpAnswer::parse(b"HTTP/1.0 403 Forbidden\n\nPermission denied");
         assert_eq!(b.status, 403);
         assert_eq!(HttpAnswer::parse(b"garbage").status, 0);
+    }
+
+    #[test]
+    fn answers_are_split() {
+        let parts = split_bytes(b"a\n--x--\nb\n--x--\n", b"\n--x--\n");
+        assert_eq!(parts, [&b"a"[..], &b"b"[..], &b""[..]]);
+        assert_eq!(split_bytes(b"", b"--"), [&b""[..]]);
     }
 
     #[test]

@@ -614,7 +614,7 @@ fn downloads_are_checked(lab: &Lab, dir: &Path, inventory: &Value) {
         .into_iter()
         .filter(|c| {
             !Command::new("sh")
-                .args(["-c", &format!("command -v {c}")])
+                .args(["-c", &format!("command -v {c} >/dev/null")])
                 .status()
                 .is_ok_and(|s| s.success())
         })
