@@ -459,6 +459,16 @@ fn parse_probe(text: &str) -> Result<Probe, String> {
     Ok(probe)
 }
 
+/// What a host's provisioning calls around its services step, to order
+/// hosts: everything else runs in parallel.
+pub struct Hooks<'a> {
+    /// Before any agent is started or restarted.
+    pub before_services: &'a dyn Fn(),
+    /// Once the agents are started (not called when the host failed
+    /// before).
+    pub after_services: &'a dyn Fn(),
+}
+
 /// Where a host's provisioning reports what it does.
 pub trait Reporter: Sync {
     /// One line about `host`.
@@ -484,8 +494,8 @@ struct HostRun<'a> {
 /// Provisions `host` over `session`, appending to `changes` what it
 /// changed (or, in a dry run, what would change), one short line each; on
 /// failure, `changes` still lists what was done before it.
-/// `before_services` is called once everything is in place and before any
-/// agent is started (clients wait there for the servers).
+/// `hooks` run around the services step (clients wait for the servers
+/// before it; servers tell them after it).
 pub fn provision_host(
     session: &Session,
     inv: &Inventory,
@@ -493,7 +503,7 @@ pub fn provision_host(
     settings: &Settings,
     reporter: &dyn Reporter,
     changes: &mut Vec<String>,
-    before_services: &dyn Fn(),
+    hooks: &Hooks<'_>,
 ) -> Result<(), StepError> {
     let dirs = wanted_dirs(settings);
     let files = wanted_files(inv, host, settings);
@@ -526,8 +536,9 @@ pub fn provision_host(
     run.dirs(&dirs)?;
     run.binaries()?;
     run.files(&files)?;
-    before_services();
+    (hooks.before_services)();
     run.services()?;
+    (hooks.after_services)();
     if !settings.dry_run {
         run.wait_for_apis()?;
     }
@@ -713,7 +724,9 @@ impl HostRun<'_> {
         )
     }
 
+    /// Creates or fixes the folders, all in one command.
     fn dirs(&mut self, dirs: &[WantedDir]) -> Result<(), StepError> {
+        let mut commands = Vec::new();
         for dir in dirs {
             let right = matches!(self.probe.dirs.get(dir.path), Some(Some(s))
                 if s.mode == dir.mode && s.owner == dir.owner && s.group == dir.group);
@@ -727,16 +740,15 @@ impl HostRun<'_> {
                 dir.path, dir.mode, dir.owner, dir.group
             ));
             let p = shell_quote(dir.path);
-            self.root(
-                &format!("creating {}", dir.path),
-                &format!(
-                    "mkdir -p {p} && chown {}:{} {p} && chmod {:o} {p}",
-                    dir.owner, dir.group, dir.mode
-                ),
-                None,
-            )?;
+            commands.push(format!(
+                "mkdir -p {p} && chown {}:{} {p} && chmod {:o} {p}",
+                dir.owner, dir.group, dir.mode
+            ));
         }
-        Ok(())
+        if commands.is_empty() {
+            return Ok(());
+        }
+        self.root("creating folders", &commands.join(" && "), None)
     }
 
     fn binaries(&mut self) -> Result<(), StepError> {

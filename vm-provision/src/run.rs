@@ -1,8 +1,9 @@
 //! Many hosts at once, up to a limit: servers first (clients join them:
 //! a client prepares meanwhile but starts its agents only once every
-//! server is done); one host's failure never stops the others, and every
-//! host ends with a result in the facts.
+//! server's agents are started); one host's failure never stops the
+//! others, and every host ends with a result in the facts.
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use crate::facts::{ClusterFacts, HostFacts};
 use crate::inventory::{Inventory, Role};
-use crate::provision::{self, Reporter, Settings};
+use crate::provision::{self, Hooks, Reporter, Settings};
 use crate::ssh::{HostKeyProblem, Session, SshError, SshTarget};
 
 /// How hosts are reached, beyond the inventory's `ssh` settings.
@@ -48,8 +49,9 @@ impl Reporter for StderrReporter {
 
 /// Provisions every host of `inv`, at most `parallel` at a time, servers
 /// first: servers are taken before any client, and a client starts its
-/// agents only once every server is done (clients join the servers), but
-/// prepares everything else (packages, binaries, files) meanwhile.
+/// agents only once every server's agents are started (clients join the
+/// servers), but prepares everything else (packages, binaries, files)
+/// meanwhile.
 /// Returns the facts with each host's result.
 pub fn provision_all(
     inv: &Inventory,
@@ -71,16 +73,27 @@ pub fn provision_all(
     let results = in_parallel(&order, parallel, |i| {
         let host = &inv.hosts[i];
         if host.role == Role::Server {
-            let _done = servers_left.counter();
-            provision_one(inv, i, settings, connection, reporter, &|| {})
+            // Counted down once its agents are started, or when it ends
+            // (failed before).
+            let counted = RefCell::new(Some(servers_left.counter()));
+            let started = || drop(counted.borrow_mut().take());
+            let hooks = Hooks {
+                before_services: &|| {},
+                after_services: &started,
+            };
+            provision_one(inv, i, settings, connection, reporter, &hooks)
         } else {
             let wait = || {
                 if !servers_left.is_done() {
-                    reporter.line(&host.name, "waiting for the servers before starting agents");
+                    reporter.line(&host.name, "waiting for the servers' agents to start");
                     servers_left.wait();
                 }
             };
-            provision_one(inv, i, settings, connection, reporter, &wait)
+            let hooks = Hooks {
+                before_services: &wait,
+                after_services: &|| {},
+            };
+            provision_one(inv, i, settings, connection, reporter, &hooks)
         }
     });
     for (i, host_facts) in order.into_iter().zip(results) {
@@ -172,7 +185,7 @@ fn provision_one(
     settings: &Settings,
     connection: &Connection,
     reporter: &dyn Reporter,
-    before_services: &dyn Fn(),
+    hooks: &Hooks<'_>,
 ) -> HostFacts {
     let host = &inv.hosts[index];
     let mut facts = HostFacts::new(host);
@@ -215,15 +228,8 @@ fn provision_one(
         }
     };
     let mut changes = Vec::new();
-    let result = provision::provision_host(
-        &session,
-        inv,
-        host,
-        settings,
-        reporter,
-        &mut changes,
-        before_services,
-    );
+    let result =
+        provision::provision_host(&session, inv, host, settings, reporter, &mut changes, hooks);
     for change in changes {
         facts.changed(change);
     }
