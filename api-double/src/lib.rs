@@ -20,6 +20,7 @@
 
 pub mod agent;
 mod http;
+mod job_api;
 mod join;
 mod life;
 mod pki;

@@ -67,9 +67,9 @@ pub(crate) fn job_type(spec: &Value) -> String {
         .to_string()
 }
 
-/// Task groups of a spec as `(name, count, canaries)`; `Count` defaults to 1.
-pub(crate) fn groups(spec: &Value) -> Vec<(String, u64, u64)> {
-    let job_canary = canary_of(spec.get("Update"));
+/// Task groups of a spec as `(name, count, group)`; `Name` defaults to `group`, `Count`
+/// to 1.
+pub(crate) fn task_groups(spec: &Value) -> Vec<(String, u64, &Value)> {
     spec.get("TaskGroups")
         .and_then(Value::as_array)
         .map(|tgs| {
@@ -77,12 +77,23 @@ pub(crate) fn groups(spec: &Value) -> Vec<(String, u64, u64)> {
                 .map(|tg| {
                     let name = tg.get("Name").and_then(Value::as_str).unwrap_or("group");
                     let count = tg.get("Count").and_then(Value::as_u64).unwrap_or(1);
-                    let canary = canary_of(tg.get("Update")).or(job_canary).unwrap_or(0);
-                    (name.to_string(), count, canary)
+                    (name.to_string(), count, tg)
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Task groups of a spec as `(name, count, canaries)`; `Count` defaults to 1.
+pub(crate) fn groups(spec: &Value) -> Vec<(String, u64, u64)> {
+    let job_canary = canary_of(spec.get("Update"));
+    task_groups(spec)
+        .into_iter()
+        .map(|(name, count, tg)| {
+            let canary = canary_of(tg.get("Update")).or(job_canary).unwrap_or(0);
+            (name, count, canary)
+        })
+        .collect()
 }
 
 fn canary_of(update: Option<&Value>) -> Option<u64> {

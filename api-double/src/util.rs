@@ -10,6 +10,18 @@ pub(crate) fn now_ns() -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
+/// The strings in a JSON array (other items skipped); empty when `v` is not an array.
+pub(crate) fn strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A fresh random UUID in Nomad's textual form.
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

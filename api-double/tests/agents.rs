@@ -8,8 +8,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod agent_support;
+
+use agent_support::{get_json, wait_for};
 use api_double::agent::{AgentConfig, AgentDouble, ConsulRole, NomadRole};
 use serde_json::Value;
 
@@ -35,24 +38,6 @@ fn call(method: &str, url: &str, token: Option<(&str, &str)>) -> (u16, String) {
     let (head, body) = raw.split_once("\r\n\r\n").expect("response head");
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, body.to_string())
-}
-
-fn get_json(url: &str) -> Value {
-    let (status, body) = call("GET", url, None);
-    assert_eq!(status, 200, "GET {url}: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: {e}: {body}"))
-}
-
-/// Polls `f` until it returns `Some`, for at most `secs` seconds.
-fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn nomad_server(name: &str, addr: &str, region: &str) -> AgentDouble {

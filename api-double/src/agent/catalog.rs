@@ -21,7 +21,7 @@ use super::forward;
 use super::pool::{Member, PoolKind, Status};
 use super::{Agent, ConsulRole};
 use crate::http::{RecordedRequest, Response};
-use crate::util::parse_go_duration;
+use crate::util::{parse_go_duration, strings};
 
 /// Prefix of the hidden member tags carrying an agent's registered services.
 pub(crate) const SERVICE_TAG: &str = "svc.";
@@ -118,14 +118,7 @@ fn register(agent: &Agent, req: &RecordedRequest) -> Response {
         .filter(|i| !i.is_empty())
         .unwrap_or(name)
         .to_string();
-    let tags: Vec<String> = field("Tags")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = strings(field("Tags"));
     let service = json!({
         "ID": id,
         "Service": name,

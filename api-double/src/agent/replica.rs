@@ -16,11 +16,12 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use super::forward::{self, FORWARDED};
-use super::jobs::{create_eval, is_leader};
+use super::jobs::is_leader;
 use super::nomad::alive_servers;
 use super::sched::{self, ready_nodes};
 use super::{Agent, NomadRole};
 use crate::http::Response;
+use crate::job_api::create_eval;
 use crate::store::{Job, Store};
 
 /// The double's own replication endpoint on every Nomad server.

@@ -34,7 +34,7 @@ use serde_json::{json, Map, Value};
 use super::pool::{PoolKind, Status};
 use super::Agent;
 use crate::store::{Alloc, DeployGroup, Deployment, Eval, Job, Store, TaskEvent, TaskState};
-use crate::util::{new_id, now_ns};
+use crate::util::{new_id, now_ns, strings};
 
 /// Time between the scheduler's steps (eval pending → placed → running).
 pub const STEP: Duration = Duration::from_millis(100);
@@ -254,15 +254,7 @@ impl Feasible {
 }
 
 fn datacenters(spec: &Value) -> Vec<String> {
-    let list: Vec<String> = spec
-        .get("Datacenters")
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|d| d.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let list = strings(spec.get("Datacenters"));
     if list.is_empty() {
         vec!["*".to_string()]
     } else {
@@ -348,19 +340,12 @@ fn busy_ports(st: &Store) -> BTreeMap<String, BTreeSet<u64>> {
     busy
 }
 
+/// [`crate::store::task_groups`], each group owned.
 fn task_groups(spec: &Value) -> Vec<(String, u64, Value)> {
-    spec.get("TaskGroups")
-        .and_then(Value::as_array)
-        .map(|tgs| {
-            tgs.iter()
-                .map(|tg| {
-                    let name = tg.get("Name").and_then(Value::as_str).unwrap_or("group");
-                    let count = tg.get("Count").and_then(Value::as_u64).unwrap_or(1);
-                    (name.to_string(), count, tg.clone())
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::store::task_groups(spec)
+        .into_iter()
+        .map(|(name, count, tg)| (name, count, tg.clone()))
+        .collect()
 }
 
 /// `FailedTGAllocs` a plan would report for `spec` (ignoring existing allocations), or
