@@ -336,7 +336,9 @@ impl Probe {
 /// The commands whose presence the probe reports.
 const PROBED_COMMANDS: [&str; 4] = ["curl", "unzip", "docker", "systemctl"];
 /// The services whose state the probe reports: whether they run, in one
-/// `systemctl is-active` call (a call can cost a noticeable moment), and
+/// `systemctl is-active` call (a call can cost a noticeable moment) for
+/// those with a unit file (ours, or a package's; without one a service
+/// cannot run), and
 /// whether they are enabled, from the link `systemctl enable` makes for
 /// the units' `WantedBy=multi-user.target` (no call at all).
 const PROBED_SERVICES: [&str; 2] = ["consul", "nomad"];
@@ -367,8 +369,14 @@ for d in {dirs}; do
 done
 if id -u {user} >/dev/null 2>&1; then echo "user {user}"; fi
 for c in {commands}; do command -v "$c" >/dev/null 2>&1 && echo "command $c"; done
-if command -v systemctl >/dev/null 2>&1; then
-  out=$(systemctl is-active {services} 2>/dev/null); set -- {services}
+units=
+for s in {services}; do
+  for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+    [ -f "$d/$s.service" ] && units="$units $s" && break
+  done
+done
+if [ -n "$units" ] && command -v systemctl >/dev/null 2>&1; then
+  out=$(systemctl is-active $units 2>/dev/null); set -- $units
   for state in $out; do [ $# -gt 0 ] && echo "active $1 $state" && shift; done
 fi
 for s in {services}; do
