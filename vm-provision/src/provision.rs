@@ -186,6 +186,14 @@ impl Product {
         }
     }
 
+    /// The HTTP API port (plain HTTP for Consul, on 127.0.0.1 at least).
+    pub fn http_port(self) -> u16 {
+        match self {
+            Product::Consul => crate::facts::CONSUL_HTTP_PORT,
+            Product::Nomad => crate::facts::NOMAD_HTTP_PORT,
+        }
+    }
+
     /// Where the binary goes.
     pub fn binary_path(self) -> String {
         format!("{}/{}", render::BIN_DIR, self.name())
@@ -335,10 +343,11 @@ impl Probe {
 
 /// The commands whose presence the probe reports.
 const PROBED_COMMANDS: [&str; 4] = ["curl", "unzip", "docker", "systemctl"];
-/// The services whose state the probe reports: whether they run, in one
-/// `systemctl is-active` call (a call can cost a noticeable moment) for
-/// those with a unit file (ours, or a package's; without one a service
-/// cannot run), and
+/// The services whose state the probe reports: whether they run (an
+/// agent listening on its HTTP port runs; for the others, one `systemctl
+/// is-active` call, which can cost a noticeable moment, for those with a
+/// unit file: ours, or a package's; without one a service cannot run),
+/// and
 /// whether they are enabled, from the link `systemctl enable` makes for
 /// the units' `WantedBy=multi-user.target` (no call at all).
 const PROBED_SERVICES: [&str; 2] = ["consul", "nomad"];
@@ -370,7 +379,11 @@ done
 if id -u {user} >/dev/null 2>&1; then echo "user {user}"; fi
 for c in {commands}; do command -v "$c" >/dev/null 2>&1 && echo "command $c"; done
 units=
-for s in {services}; do
+for sp in {listen}; do
+  s=${{sp%:*}}
+  if grep -qsE ":${{sp#*:}} [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6; then
+    echo "active $s active"; continue
+  fi
   for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
     [ -f "$d/$s.service" ] && units="$units $s" && break
   done
@@ -390,6 +403,9 @@ exit 0
         user = CONSUL_USER,
         commands = PROBED_COMMANDS.join(" "),
         services = PROBED_SERVICES.join(" "),
+        listen = Product::ALL
+            .map(|p| format!("{}:{:04X}", p.name(), p.http_port()))
+            .join(" "),
     )
 }
 
@@ -467,14 +483,18 @@ fn parse_probe(text: &str) -> Result<Probe, String> {
     Ok(probe)
 }
 
-/// What a host's provisioning calls around its services step, to order
-/// hosts: everything else runs in parallel.
-pub struct Hooks<'a> {
-    /// Before any agent is started or restarted.
-    pub before_services: &'a dyn Fn(),
-    /// Once the agents are started (not called when the host failed
-    /// before).
-    pub after_services: &'a dyn Fn(),
+/// The points of a host's provisioning where hosts are ordered (servers
+/// before clients); everything else runs in parallel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    /// Before binaries and files are sent.
+    BeforeUploads,
+    /// Binaries and files are in place.
+    AfterUploads,
+    /// Units are enabled; no agent started or restarted yet.
+    BeforeStart,
+    /// The agents are started (or restarted, or needed neither).
+    AfterStart,
 }
 
 /// Where a host's provisioning reports what it does.
@@ -502,8 +522,8 @@ struct HostRun<'a> {
 /// Provisions `host` over `session`, appending to `changes` what it
 /// changed (or, in a dry run, what would change), one short line each; on
 /// failure, `changes` still lists what was done before it.
-/// `hooks` run around the services step (clients wait for the servers
-/// before it; servers tell them after it).
+/// `at` is called at each [`Point`] reached (not after a failure): the
+/// caller orders hosts there.
 pub fn provision_host(
     session: &Session,
     inv: &Inventory,
@@ -511,7 +531,7 @@ pub fn provision_host(
     settings: &Settings,
     reporter: &dyn Reporter,
     changes: &mut Vec<String>,
-    hooks: &Hooks<'_>,
+    at: &dyn Fn(Point),
 ) -> Result<(), StepError> {
     let dirs = wanted_dirs(settings);
     let files = wanted_files(inv, host, settings);
@@ -542,11 +562,14 @@ pub fn provision_host(
     run.packages(&downloads)?;
     run.user()?;
     run.dirs(&dirs)?;
+    at(Point::BeforeUploads);
     run.binaries()?;
     run.files(&files)?;
-    (hooks.before_services)();
-    run.services()?;
-    (hooks.after_services)();
+    at(Point::AfterUploads);
+    run.enable_units()?;
+    at(Point::BeforeStart);
+    run.start_agents()?;
+    at(Point::AfterStart);
     if !settings.dry_run {
         run.wait_for_apis()?;
     }
@@ -869,7 +892,8 @@ impl HostRun<'_> {
 
     /// Enables and starts both agents; restarts one only when its
     /// binary, config or unit changed.
-    fn services(&mut self) -> Result<(), StepError> {
+    /// Reloads systemd when a unit changed, and enables both agents.
+    fn enable_units(&mut self) -> Result<(), StepError> {
         if !self.probe.has_command("systemctl") {
             return Err(StepError::Step(
                 "no systemctl on the host (vm-provision runs the agents as systemd services)"
@@ -879,20 +903,11 @@ impl HostRun<'_> {
         if self.daemon_reload {
             self.root("reloading systemd", "systemctl daemon-reload", None)?;
         }
-        let mut enable = Vec::new();
-        let mut actions = Vec::new();
-        for product in Product::ALL {
-            let name = product.name();
-            let state = |map: &BTreeMap<String, String>| map.get(name).cloned().unwrap_or_default();
-            if state(&self.probe.enabled) != "enabled" {
-                enable.push(name);
-            }
-            if state(&self.probe.active) != "active" {
-                actions.push(("start", name));
-            } else if self.restart.contains(&product) {
-                actions.push(("restart", name));
-            }
-        }
+        let enable: Vec<&str> = Product::ALL
+            .iter()
+            .map(|p| p.name())
+            .filter(|name| self.probe.enabled.get(*name).map(String::as_str) != Some("enabled"))
+            .collect();
         // One systemctl call per verb: each can cost a noticeable moment
         // (systemd round trips; the lab's stand-in is a Python script).
         if !enable.is_empty() {
@@ -905,7 +920,23 @@ impl HostRun<'_> {
                 None,
             )?;
         }
-        // Consul's action first: Nomad registers in the local Consul.
+        Ok(())
+    }
+
+    /// Starts a stopped agent; restarts a running one only when its
+    /// binary, config or unit changed. One `systemctl` call per verb
+    /// (each can cost a noticeable moment), Consul's first: Nomad
+    /// registers in the local Consul.
+    fn start_agents(&mut self) -> Result<(), StepError> {
+        let mut actions = Vec::new();
+        for product in Product::ALL {
+            let name = product.name();
+            if self.probe.active.get(name).map(String::as_str) != Some("active") {
+                actions.push(("start", name));
+            } else if self.restart.contains(&product) {
+                actions.push(("restart", name));
+            }
+        }
         for group in actions.chunk_by(|a, b| a.0 == b.0) {
             let verb = group[0].0;
             let names: Vec<&str> = group.iter().map(|(_, name)| *name).collect();

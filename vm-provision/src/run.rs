@@ -1,7 +1,8 @@
-//! Many hosts at once, up to a limit: servers first (clients join them:
-//! a client prepares meanwhile but starts its agents only once every
-//! server's agents are started); one host's failure never stops the
-//! others, and every host ends with a result in the facts.
+//! Many hosts at once, up to a limit, servers first: a client uploads
+//! after the servers and starts its agents once the servers' are started
+//! (clients join them), and does everything else meanwhile. One host's
+//! failure never stops the others, and every host ends with a result in
+//! the facts.
 
 use std::cell::RefCell;
 use std::io::Write as _;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use crate::facts::{ClusterFacts, HostFacts};
 use crate::inventory::{Inventory, Role};
-use crate::provision::{self, Hooks, Reporter, Settings};
+use crate::provision::{self, Point, Reporter, Settings};
 use crate::ssh::{HostKeyProblem, Session, SshError, SshTarget};
 
 /// How hosts are reached, beyond the inventory's `ssh` settings.
@@ -48,11 +49,12 @@ impl Reporter for StderrReporter {
 }
 
 /// Provisions every host of `inv`, at most `parallel` at a time, servers
-/// first: servers are taken before any client, and a client starts its
-/// agents only once every server's agents are started (clients join the
-/// servers), but prepares everything else (packages, binaries, files)
-/// meanwhile.
-/// Returns the facts with each host's result.
+/// first: servers are taken before any client; a client sends its
+/// uploads (binaries, files) once the servers' are in place (this
+/// machine's uplink serves the servers first: their agents start first)
+/// and starts its agents once every server's agents are started (clients
+/// join the servers). Everything else runs in parallel. Returns the facts
+/// with each host's result.
 pub fn provision_all(
     inv: &Inventory,
     settings: &Settings,
@@ -64,36 +66,41 @@ pub fn provision_all(
     let mut order: Vec<usize> = (0..inv.hosts.len()).collect();
     // Stable: servers first, each role in inventory order.
     order.sort_by_key(|&i| inv.hosts[i].role != Role::Server);
-    let servers_left = Countdown::new(
-        order
-            .iter()
-            .filter(|&&i| inv.hosts[i].role == Role::Server)
-            .count(),
-    );
+    let servers = order
+        .iter()
+        .filter(|&&i| inv.hosts[i].role == Role::Server)
+        .count();
+    let uploaded = Countdown::new(servers);
+    let started = Countdown::new(servers);
+    // Only uploads share this machine's uplink; hosts that download do not
+    // wait for each other.
+    let uploads = settings.consul_binary.is_some() || settings.nomad_binary.is_some();
     let results = in_parallel(&order, parallel, |i| {
         let host = &inv.hosts[i];
         if host.role == Role::Server {
-            // Counted down once its agents are started, or when it ends
-            // (failed before).
-            let counted = RefCell::new(Some(servers_left.counter()));
-            let started = || drop(counted.borrow_mut().take());
-            let hooks = Hooks {
-                before_services: &|| {},
-                after_services: &started,
+            // Counted down at each point, or when the host ends (failed
+            // before).
+            let uploaded = RefCell::new(Some(uploaded.counter()));
+            let started = RefCell::new(Some(started.counter()));
+            let at = |point: Point| match point {
+                Point::AfterUploads => drop(uploaded.borrow_mut().take()),
+                Point::AfterStart => drop(started.borrow_mut().take()),
+                Point::BeforeUploads | Point::BeforeStart => {}
             };
-            provision_one(inv, i, settings, connection, reporter, &hooks)
+            provision_one(inv, i, settings, connection, reporter, &at)
         } else {
-            let wait = || {
-                if !servers_left.is_done() {
-                    reporter.line(&host.name, "waiting for the servers' agents to start");
-                    servers_left.wait();
+            let wait = |countdown: &Countdown, what: &str| {
+                if !countdown.is_done() {
+                    reporter.line(&host.name, &format!("waiting for the servers {what}"));
+                    countdown.wait();
                 }
             };
-            let hooks = Hooks {
-                before_services: &wait,
-                after_services: &|| {},
+            let at = |point: Point| match point {
+                Point::BeforeUploads if uploads => wait(&uploaded, "to get their uploads"),
+                Point::BeforeStart => wait(&started, "to start their agents"),
+                _ => {}
             };
-            provision_one(inv, i, settings, connection, reporter, &hooks)
+            provision_one(inv, i, settings, connection, reporter, &at)
         }
     });
     for (i, host_facts) in order.into_iter().zip(results) {
@@ -185,7 +192,7 @@ fn provision_one(
     settings: &Settings,
     connection: &Connection,
     reporter: &dyn Reporter,
-    hooks: &Hooks<'_>,
+    at: &dyn Fn(Point),
 ) -> HostFacts {
     let host = &inv.hosts[index];
     let mut facts = HostFacts::new(host);
@@ -229,7 +236,7 @@ fn provision_one(
     };
     let mut changes = Vec::new();
     let result =
-        provision::provision_host(&session, inv, host, settings, reporter, &mut changes, hooks);
+        provision::provision_host(&session, inv, host, settings, reporter, &mut changes, at);
     for change in changes {
         facts.changed(change);
     }
