@@ -491,7 +491,8 @@ pub enum Point {
     BeforeUploads,
     /// Binaries and files are in place.
     AfterUploads,
-    /// Units are enabled; no agent started or restarted yet.
+    /// Units are in place and loaded; no agent enabled, started or
+    /// restarted yet.
     BeforeStart,
     /// The agents are started (or restarted, or needed neither).
     AfterStart,
@@ -566,7 +567,7 @@ pub fn provision_host(
     run.binaries()?;
     run.files(&files)?;
     at(Point::AfterUploads);
-    run.enable_units()?;
+    run.reload_units()?;
     at(Point::BeforeStart);
     run.start_agents()?;
     at(Point::AfterStart);
@@ -892,8 +893,8 @@ impl HostRun<'_> {
 
     /// Enables and starts both agents; restarts one only when its
     /// binary, config or unit changed.
-    /// Reloads systemd when a unit changed, and enables both agents.
-    fn enable_units(&mut self) -> Result<(), StepError> {
+    /// Reloads systemd when a unit changed.
+    fn reload_units(&mut self) -> Result<(), StepError> {
         if !self.probe.has_command("systemctl") {
             return Err(StepError::Step(
                 "no systemctl on the host (vm-provision runs the agents as systemd services)"
@@ -903,13 +904,43 @@ impl HostRun<'_> {
         if self.daemon_reload {
             self.root("reloading systemd", "systemctl daemon-reload", None)?;
         }
-        let enable: Vec<&str> = Product::ALL
-            .iter()
-            .map(|p| p.name())
-            .filter(|name| self.probe.enabled.get(*name).map(String::as_str) != Some("enabled"))
-            .collect();
-        // One systemctl call per verb: each can cost a noticeable moment
-        // (systemd round trips; the lab's stand-in is a Python script).
+        Ok(())
+    }
+
+    /// Enables both agents; starts a stopped one; restarts a running one
+    /// only when its binary, config or unit changed. As few `systemctl`
+    /// calls as can do it (each can cost a noticeable moment): on a fresh
+    /// host one `enable --now`. Consul's first: Nomad registers in the
+    /// local Consul.
+    fn start_agents(&mut self) -> Result<(), StepError> {
+        let mut enable = Vec::new();
+        let mut actions = Vec::new();
+        for product in Product::ALL {
+            let name = product.name();
+            if self.probe.enabled.get(name).map(String::as_str) != Some("enabled") {
+                enable.push(name);
+            }
+            if self.probe.active.get(name).map(String::as_str) != Some("active") {
+                actions.push(("start", name));
+            } else if self.restart.contains(&product) {
+                actions.push(("restart", name));
+            }
+        }
+        let starting: Vec<&str> = actions.iter().map(|(_, name)| *name).collect();
+        if !enable.is_empty()
+            && actions.iter().all(|(verb, _)| *verb == "start")
+            && starting == enable
+        {
+            for name in &enable {
+                self.change(format!("enable {name}"));
+                self.change(format!("start {name}"));
+            }
+            return self.root(
+                &format!("enabling and starting {}", enable.join(" and ")),
+                &format!("systemctl enable --now {}", enable.join(" ")),
+                None,
+            );
+        }
         if !enable.is_empty() {
             for name in &enable {
                 self.change(format!("enable {name}"));
@@ -919,23 +950,6 @@ impl HostRun<'_> {
                 &format!("systemctl enable {}", enable.join(" ")),
                 None,
             )?;
-        }
-        Ok(())
-    }
-
-    /// Starts a stopped agent; restarts a running one only when its
-    /// binary, config or unit changed. One `systemctl` call per verb
-    /// (each can cost a noticeable moment), Consul's first: Nomad
-    /// registers in the local Consul.
-    fn start_agents(&mut self) -> Result<(), StepError> {
-        let mut actions = Vec::new();
-        for product in Product::ALL {
-            let name = product.name();
-            if self.probe.active.get(name).map(String::as_str) != Some("active") {
-                actions.push(("start", name));
-            } else if self.restart.contains(&product) {
-                actions.push(("restart", name));
-            }
         }
         for group in actions.chunk_by(|a, b| a.0 == b.0) {
             let verb = group[0].0;
