@@ -117,6 +117,19 @@ pub trait HasGenerate {
     fn generate(&self) -> &Generate;
 }
 
+/// Implements [`HasGenerate`] for a tool's `Cli` struct whose flattened
+/// [`Generate`] field is named `generate`.
+#[macro_export]
+macro_rules! has_generate {
+    ($cli:ty) => {
+        impl $crate::HasGenerate for $cli {
+            fn generate(&self) -> &$crate::Generate {
+                &self.generate
+            }
+        }
+    };
+}
+
 /// Parses the command line, handles `--generate-*`, runs `run` and turns
 /// its result into the exit code, printing errors as `<tool>: <message>`.
 pub fn main<C, F>(tool: &str, run: F) -> ExitCode

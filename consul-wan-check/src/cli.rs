@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use cli_common::consul::{ConsulArgs, ConsulClient, ConsulConfig};
 use cli_common::http::HttpError;
-use cli_common::{facts, Error, Exit, Generate, HasGenerate, OutputArgs};
+use cli_common::{facts, Error, Exit, Generate, OutputArgs};
 
 use crate::api::{AgentSelf, Api};
 use crate::check::{self, Expectations, Snapshot, Verdict};
@@ -110,11 +110,7 @@ pub struct Cli {
     pub generate: Generate,
 }
 
-impl HasGenerate for Cli {
-    fn generate(&self) -> &Generate {
-        &self.generate
-    }
-}
+cli_common::has_generate!(Cli);
 
 /// One line on stderr.
 fn note(text: &str) {

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use cli_common::{Error, Exit, Generate, HasGenerate, OutputArgs};
+use cli_common::{Error, Exit, Generate, OutputArgs};
 
 /// Convert HCL to JSON; with --nomad, a Nomad job file to the API JSON that
 /// `nomad job run -output` prints.
@@ -50,11 +50,7 @@ pub struct Cli {
     pub generate: Generate,
 }
 
-impl HasGenerate for Cli {
-    fn generate(&self) -> &Generate {
-        &self.generate
-    }
-}
+cli_common::has_generate!(Cli);
 
 /// Runs the command: reads the input, converts it, prints the JSON.
 pub fn run(cli: Cli) -> Result<(), Error> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use cli_common::nomad::{NomadArgs, NomadClient};
-use cli_common::{Error, Generate, HasGenerate, OutputArgs};
+use cli_common::{Error, Generate, OutputArgs};
 
 use crate::input::{self, Source};
 use crate::submit::{Options, Submitter};
@@ -96,11 +96,7 @@ pub struct Cli {
     pub generate: Generate,
 }
 
-impl HasGenerate for Cli {
-    fn generate(&self) -> &Generate {
-        &self.generate
-    }
-}
+cli_common::has_generate!(Cli);
 
 /// Runs the command.
 pub fn run(cli: Cli) -> Result<(), Error> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use cli_common::http::HttpError;
 use cli_common::nomad::{NomadArgs, NomadClient};
-use cli_common::{facts, Error, Exit, Generate, HasGenerate, OutputArgs};
+use cli_common::{facts, Error, Exit, Generate, OutputArgs};
 use serde::Deserialize;
 
 use crate::federation::{self, Expectations, Report};
@@ -70,11 +70,7 @@ pub struct Cli {
     pub generate: Generate,
 }
 
-impl HasGenerate for Cli {
-    fn generate(&self) -> &Generate {
-        &self.generate
-    }
-}
+cli_common::has_generate!(Cli);
 
 fn parse_expect_clients(text: &str) -> Result<(String, u64), String> {
     let (dc, n) = text

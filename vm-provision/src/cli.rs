@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use cli_common::{Error, Exit, Generate, HasGenerate, OutputArgs};
+use cli_common::{Error, Exit, Generate, OutputArgs};
 
 use crate::facts::{ClusterFacts, Outcome};
 use crate::inventory::{self, Inventory, TerraformDefaults};
@@ -114,11 +114,7 @@ pub struct Cli {
     pub generate: Generate,
 }
 
-impl HasGenerate for Cli {
-    fn generate(&self) -> &Generate {
-        &self.generate
-    }
-}
+cli_common::has_generate!(Cli);
 
 /// Runs the command.
 pub fn run(cli: Cli) -> Result<(), Error> {
