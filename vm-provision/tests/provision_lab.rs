@@ -310,10 +310,61 @@ fn provision_a_cluster_on_the_lab() {
             .ok_or(format!("{nodes}"))
     });
 
+    gossip_key_stays_secret(&lab, work.path(), &mut inventory);
     key_change_is_refused(&lab, work.path(), &mut inventory);
     host_down_fails_alone(&lab, work.path(), &mut inventory);
     new_keys_need_consent(&lab, work.path(), &inventory);
     downloads_are_checked(&lab, work.path(), &inventory);
+}
+
+/// A gossip key: rendered into every consul.hcl, readable by root and the
+/// `consul` group only, never printed (a dry run's diff redacts it), and
+/// the agents still answer, all with the same key.
+fn gossip_key_stays_secret(lab: &Lab, dir: &Path, inventory: &mut Value) {
+    use std::os::unix::fs::MetadataExt;
+    let key = "c2VjcmV0LWdvc3NpcC1rIQ=="; // base64 of 16 bytes
+    let key_file = dir.join("gossip.key");
+    fs::write(&key_file, format!("{key}\n")).unwrap();
+    inventory["consul"]["encrypt_key_file"] = json!(key_file);
+    let path = write_inventory(dir, "inventory.json", inventory);
+
+    let (out, facts) = provision(&path, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("+encrypt = (redacted)"),
+        "{}",
+        stderr(&out)
+    );
+    let (run, facts_run) = provision(&path, &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    for (o, f) in [(&out, &facts), (&run, &facts_run)] {
+        assert!(
+            !stderr(o).contains(key) && !f.to_string().contains(key),
+            "the key leaked"
+        );
+    }
+    for name in NAMES {
+        assert_eq!(
+            changes(&facts_run, name),
+            ["write /etc/consul.d/consul.hcl", "restart consul"],
+            "{name}"
+        );
+        let file = lab.host_path(name, "/etc/consul.d/consul.hcl");
+        let meta = fs::metadata(&file).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o640, "{name}");
+        let group = fs::read_to_string(lab.host_path(name, "/etc/group")).unwrap();
+        let consul_gid = group
+            .lines()
+            .find_map(|l| l.strip_prefix("consul:x:"))
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|gid| gid.parse::<u32>().ok())
+            .expect("a consul group");
+        assert_eq!(meta.gid(), consul_gid, "{name}: group consul");
+        assert!(fs::read_to_string(&file)
+            .unwrap()
+            .contains(&format!("encrypt = \"{key}\"")));
+    }
+    cluster_answers(SUBNET);
 }
 
 /// Exit 3 with the JSON path, and no SSH connection made (the hosts'
@@ -502,16 +553,32 @@ fn host_down_fails_alone(lab: &Lab, dir: &Path, inventory: &mut Value) {
 fn new_keys_need_consent(lab: &Lab, dir: &Path, inventory: &Value) {
     let known_hosts = dir.join("fresh_known_hosts");
     fs::write(&known_hosts, "").unwrap();
-    let path = write_inventory(dir, "inventory.json", inventory);
+    // The key comes from --identity here, not from the inventory.
+    let mut inventory = inventory.clone();
+    let key = inventory["ssh"]
+        .as_object_mut()
+        .and_then(|ssh| ssh.remove("identity_file"))
+        .expect("the lab inventory names its key");
+    let key = key.as_str().unwrap().to_string();
+    let path = write_inventory(dir, "inventory.json", &inventory);
     let kh = known_hosts.to_str().unwrap();
-    let (out, facts) = provision(&path, &["--known-hosts", kh]);
+    let (out, facts) = provision(&path, &["--known-hosts", kh, "--identity", &key]);
     assert_eq!(out.status.code(), Some(1));
     for name in NAMES {
         let error = host(&facts, name)["error"].as_str().unwrap_or_default();
         assert!(error.contains("not in known_hosts"), "{name}: {error}");
     }
     assert_eq!(fs::read_to_string(&known_hosts).unwrap(), "");
-    let (out, facts) = provision(&path, &["--known-hosts", kh, "--accept-new-host-keys"]);
+    let (out, facts) = provision(
+        &path,
+        &[
+            "--known-hosts",
+            kh,
+            "--accept-new-host-keys",
+            "--identity",
+            &key,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let recorded = fs::read_to_string(&known_hosts).unwrap();
     for name in NAMES {
