@@ -1054,6 +1054,48 @@ fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
+/// One step of copying `from` to `to` through `pending`: reads more only
+/// once everything read was written; `ended` tells a 0-byte read that is
+/// the end from one that is not. Whether bytes moved, or `None` when either
+/// side failed.
+fn shuttle<R: Read, W: Write>(
+    from: &mut R,
+    to: &mut W,
+    pending: &mut Vec<u8>,
+    eof: &mut bool,
+    buf: &mut [u8],
+    ended: impl Fn(&R) -> bool,
+) -> Option<bool> {
+    let mut progress = false;
+    if pending.is_empty() && !*eof {
+        match from.read(buf) {
+            Ok(0) => {
+                if ended(from) {
+                    *eof = true;
+                    progress = true;
+                }
+            }
+            Ok(n) => {
+                pending.extend_from_slice(&buf[..n]);
+                progress = true;
+            }
+            Err(e) if would_block(&e) => {}
+            Err(_) => return None,
+        }
+    }
+    if !pending.is_empty() {
+        match to.write(pending) {
+            Ok(n) => {
+                pending.drain(..n);
+                progress |= n > 0;
+            }
+            Err(e) if would_block(&e) => {}
+            Err(_) => return None,
+        }
+    }
+    Some(progress)
+}
+
 /// Copies bytes both ways between the local socket (the target session's
 /// end of the pair) and the bastion's channel, until either side closes.
 fn pump(jump: Session, mut channel: ssh2::Channel, mut sock: UnixStream) {
@@ -1066,58 +1108,27 @@ fn pump(jump: Session, mut channel: ssh2::Channel, mut sock: UnixStream) {
     let mut buf = vec![0u8; 32 * 1024];
     let (mut sock_eof, mut chan_eof) = (false, false);
     let mut idle = Duration::from_micros(200);
-    loop {
-        let mut progress = false;
-        if up.is_empty() && !sock_eof {
-            match sock.read(&mut buf) {
-                Ok(0) => {
-                    sock_eof = true;
-                    progress = true;
-                }
-                Ok(n) => {
-                    up.extend_from_slice(&buf[..n]);
-                    progress = true;
-                }
-                Err(e) if would_block(&e) => {}
-                Err(_) => break,
-            }
-        }
-        if !up.is_empty() {
-            match channel.write(&up) {
-                Ok(n) => {
-                    up.drain(..n);
-                    progress |= n > 0;
-                }
-                Err(e) if would_block(&e) => {}
-                Err(_) => break,
-            }
-        }
-        if down.is_empty() && !chan_eof {
-            match channel.read(&mut buf) {
-                Ok(0) => {
-                    if channel.eof() {
-                        chan_eof = true;
-                        progress = true;
-                    }
-                }
-                Ok(n) => {
-                    down.extend_from_slice(&buf[..n]);
-                    progress = true;
-                }
-                Err(e) if would_block(&e) => {}
-                Err(_) => break,
-            }
-        }
-        if !down.is_empty() {
-            match sock.write(&down) {
-                Ok(n) => {
-                    down.drain(..n);
-                    progress |= n > 0;
-                }
-                Err(e) if would_block(&e) => {}
-                Err(_) => break,
-            }
-        }
+    // A read that returns 0 is the socket's end; the channel, being
+    // non-blocking, also returns 0 when it merely has nothing yet.
+    while let Some(up_moved) = shuttle(
+        &mut sock,
+        &mut channel,
+        &mut up,
+        &mut sock_eof,
+        &mut buf,
+        |_| true,
+    ) {
+        let Some(down_moved) = shuttle(
+            &mut channel,
+            &mut sock,
+            &mut down,
+            &mut chan_eof,
+            &mut buf,
+            |c| c.eof(),
+        ) else {
+            break;
+        };
+        let progress = up_moved || down_moved;
         // The target session hung up, or the target closed the connection.
         if (sock_eof && up.is_empty()) || (chan_eof && down.is_empty()) {
             break;
