@@ -494,8 +494,9 @@ pub enum Point {
     /// Units are in place and loaded; no agent enabled, started or
     /// restarted yet.
     BeforeStart,
-    /// The agents are started (or restarted, or needed neither).
-    AfterStart,
+    /// The agents answer on their HTTP APIs (in a dry run: nothing to
+    /// wait for).
+    Answering,
 }
 
 /// Where a host's provisioning reports what it does.
@@ -569,12 +570,7 @@ pub fn provision_host(
     at(Point::AfterUploads);
     run.reload_units()?;
     at(Point::BeforeStart);
-    run.start_agents()?;
-    at(Point::AfterStart);
-    if !settings.dry_run {
-        run.wait_for_apis()?;
-    }
-    Ok(())
+    run.start_and_check(&|| at(Point::Answering))
 }
 
 fn local_binary(settings: &Settings, product: Product) -> Option<&LocalBinary> {
@@ -907,12 +903,13 @@ impl HostRun<'_> {
         Ok(())
     }
 
-    /// Enables both agents; starts a stopped one; restarts a running one
-    /// only when its binary, config or unit changed. As few `systemctl`
-    /// calls as can do it (each can cost a noticeable moment): on a fresh
-    /// host one `enable --now`. Consul's first: Nomad registers in the
-    /// local Consul.
-    fn start_agents(&mut self) -> Result<(), StepError> {
+    /// The `systemctl` command that enables both agents, starts a stopped
+    /// one and restarts a running one only when its binary, config or
+    /// unit changed, recording those changes; `None` when there is nothing
+    /// to do. As few `systemctl` calls as can do it (each can cost a
+    /// noticeable moment): on a fresh host one `enable --now`. Consul's
+    /// first: Nomad registers in the local Consul.
+    fn agents_command(&mut self) -> Option<AgentsCommand> {
         let mut enable = Vec::new();
         let mut actions = Vec::new();
         for product in Product::ALL {
@@ -926,30 +923,27 @@ impl HostRun<'_> {
                 actions.push(("restart", name));
             }
         }
+        let only_starts = actions.iter().all(|(verb, _)| *verb == "start");
         let starting: Vec<&str> = actions.iter().map(|(_, name)| *name).collect();
-        if !enable.is_empty()
-            && actions.iter().all(|(verb, _)| *verb == "start")
-            && starting == enable
-        {
+        if !enable.is_empty() && only_starts && starting == enable {
             for name in &enable {
                 self.change(format!("enable {name}"));
                 self.change(format!("start {name}"));
             }
-            return self.root(
-                &format!("enabling and starting {}", enable.join(" and ")),
-                &format!("systemctl enable --now {}", enable.join(" ")),
-                None,
-            );
+            return Some(AgentsCommand {
+                what: format!("enabling and starting {}", enable.join(" and ")),
+                command: format!("systemctl enable --now {}", enable.join(" ")),
+                only_starts,
+            });
         }
+        let mut commands = Vec::new();
+        let mut whats = Vec::new();
         if !enable.is_empty() {
             for name in &enable {
                 self.change(format!("enable {name}"));
             }
-            self.root(
-                &format!("enabling {}", enable.join(" and ")),
-                &format!("systemctl enable {}", enable.join(" ")),
-                None,
-            )?;
+            whats.push(format!("enabling {}", enable.join(" and ")));
+            commands.push(format!("systemctl enable {}", enable.join(" ")));
         }
         for group in actions.chunk_by(|a, b| a.0 == b.0) {
             let verb = group[0].0;
@@ -957,34 +951,78 @@ impl HostRun<'_> {
             for name in &names {
                 self.change(format!("{verb} {name}"));
             }
-            self.root(
-                &format!("{verb}ing {}", names.join(" and ")),
-                &format!("systemctl {verb} {}", names.join(" ")),
-                None,
-            )?;
+            whats.push(format!("{verb}ing {}", names.join(" and ")));
+            commands.push(format!("systemctl {verb} {}", names.join(" ")));
         }
-        Ok(())
+        (!commands.is_empty()).then(|| AgentsCommand {
+            what: whats.join(", "),
+            command: commands.join(" && "),
+            only_starts,
+        })
     }
 
-    /// Waits, from the host itself, until both agents answer on their
-    /// HTTP APIs (Consul first), and checks they serve the inventory's
-    /// region and datacenter. One command for both: one round trip.
-    fn wait_for_apis(&self) -> Result<(), StepError> {
+    /// Brings the agents up ([`HostRun::agents_command`]) and waits, from
+    /// the host itself, until both answer on their HTTP APIs (Consul
+    /// first) for the inventory's region and datacenter. One command: one
+    /// round trip. `answering` is called as soon as both answer: when
+    /// agents only start, the APIs are polled while `systemctl` runs, so
+    /// the answers can come before it returns (`systemctl start` of a
+    /// `simple` unit returns before the agent listens, and a stand-in may
+    /// return well after).
+    fn start_and_check(&mut self, answering: &dyn Fn()) -> Result<(), StepError> {
+        let agents = self.agents_command();
+        if self.settings.dry_run {
+            answering();
+            return Ok(());
+        }
         let checks = Product::ALL.map(|p| ApiCheck::new(self.inv, self.host, p, self.settings));
-        let timeout = self.settings.api_timeout;
-        let script = checks
-            .iter()
-            .enumerate()
-            .map(|(i, check)| {
-                format!(
-                    "( {} ) || exit {}",
-                    check.script(timeout),
-                    FIRST_API_FAILURE + i as i32
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(&format!("\nprintf '\\n%s\\n' {ANSWER_SEPARATOR}\n"));
-        let out = self.session.run(&script, None)?;
+        let api = api_script(&checks, self.settings.api_timeout);
+        let script = match &agents {
+            None => api,
+            // Agents that were not running: nothing old can answer, so
+            // the APIs are polled meanwhile. The poll runs in its own
+            // process group (setsid) so that, if systemctl fails, it is
+            // stopped whole, curl and all: nothing is left holding the
+            // output open until the API timeout.
+            Some(agents) if agents.only_starts => format!(
+                "if command -v setsid >/dev/null 2>&1; then setsid sh -c {api_quoted} & \
+                 else ( {api} ) & fi\n\
+                 checking=$!\n\
+                 {{ {command}; }} >&2 || {{ status=$?; \
+                 kill -- -\"$checking\" 2>/dev/null || kill \"$checking\" 2>/dev/null; \
+                 echo \"systemctl exited with status $status\" >&2; exit {START_FAILED}; }}\n\
+                 wait \"$checking\"",
+                api_quoted = shell_quote(&api),
+                command = agents.command
+            ),
+            // A restart: the old agent answers until it is stopped.
+            Some(agents) => format!(
+                "{{ {}; }} >&2 || {{ status=$?; echo \"systemctl exited with status $status\" >&2; \
+                 exit {START_FAILED}; }}\n{api}",
+                agents.command
+            ),
+        };
+        // The answers are checked (and the others told) as soon as they
+        // are all in, even while systemctl still runs.
+        let mut verdict: Option<Result<(), StepError>> = None;
+        let out = self.session.sudo_watching(&script, None, &mut |stdout| {
+            if verdict.is_none() {
+                if let Some(answers) = stdout.strip_suffix(ANSWERS_END.as_bytes()) {
+                    let checked = self.check_answers(&checks, answers);
+                    if checked.is_ok() {
+                        answering();
+                    }
+                    verdict = Some(checked);
+                }
+            }
+        })?;
+        if out.status == START_FAILED {
+            let what = agents.map(|a| a.what).unwrap_or_default();
+            return Err(StepError::Step(format!(
+                "{what} failed: {}",
+                out.stderr_text()
+            )));
+        }
         let failed = usize::try_from(out.status - FIRST_API_FAILURE)
             .ok()
             .and_then(|i| checks.get(i));
@@ -993,7 +1031,7 @@ impl HostRun<'_> {
                 "{} did not answer on {} within {} ({})",
                 check.product.name(),
                 check.url(),
-                humantime::format_duration(timeout),
+                humantime::format_duration(self.settings.api_timeout),
                 match out.stderr_text() {
                     e if e.is_empty() => "no answer".to_string(),
                     e => e,
@@ -1007,10 +1045,19 @@ impl HostRun<'_> {
                 out.stderr_text()
             )));
         }
+        verdict.unwrap_or_else(|| {
+            Err(StepError::Step(
+                "checking the agents' HTTP APIs: the answers ended early".to_string(),
+            ))
+        })
+    }
+
+    /// Checks the agents' answers (`answers`: as the API script prints
+    /// them, without [`ANSWERS_END`]) and reports each agent that answers.
+    fn check_answers(&self, checks: &[ApiCheck], answers: &[u8]) -> Result<(), StepError> {
         let separator = format!("\n{ANSWER_SEPARATOR}\n");
-        let text = out.stdout;
-        let mut answers = split_bytes(&text, separator.as_bytes()).into_iter();
-        for check in &checks {
+        let mut answers = split_bytes(answers, separator.as_bytes()).into_iter();
+        for check in checks {
             let answer = HttpAnswer::parse(answers.next().unwrap_or_default());
             check.verify(self.inv, &answer)?;
             self.say(&format!(
@@ -1023,6 +1070,62 @@ impl HostRun<'_> {
     }
 }
 
+/// What brings a host's agents where they should be.
+struct AgentsCommand {
+    /// For messages: `enabling and starting consul and nomad`.
+    what: String,
+    /// The `systemctl` calls, joined with `&&`.
+    command: String,
+    /// Only stopped agents are started (none is restarted).
+    only_starts: bool,
+}
+
+/// A script that polls every check in turn (each until it answers or
+/// `timeout`), prints the answers separated by [`ANSWER_SEPARATOR`] lines
+/// and then [`ANSWERS_END`]; exits [`FIRST_API_FAILURE`] (+ the check's
+/// index) when one does not answer.
+fn api_script(checks: &[ApiCheck], timeout: Duration) -> String {
+    let polls = checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            format!(
+                "( {} ) || exit {}",
+                check.script(timeout),
+                FIRST_API_FAILURE + i as i32
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(&format!("\nprintf '\\n%s\\n' {ANSWER_SEPARATOR}\n"));
+    format!("{polls}\nprintf '%s' '{ANSWERS_END}'")
+}
+
+/// The API poll in bash: `ADDRESS PORT SECONDS ASK`, where `ASK` is the
+/// shell command that asks (prints an HTTP answer). Asks at once, then
+/// every half second, and as soon as `ADDRESS:PORT` first takes a
+/// connection: an agent is seen within 50 ms of listening, without
+/// starting a process for each look (a lab runs many hosts on one
+/// machine). Exit 7 when `SECONDS` pass without an answer.
+const POLL_WITH_BASH: &str = r#"if exec 4<> <(:); then nap() { read -r -t 0.05 -u 4 _; }
+else nap() { sleep 0.05; }; fi 2>/dev/null
+end=$((SECONDS + $3 + 1)); ticks=0; seen=
+while :; do
+  if [ -z "$seen" ] && { exec 3<>"/dev/tcp/$1/$2"; } 2>/dev/null; then
+    exec 3>&-; seen=1; ticks=0
+  fi
+  if [ $((ticks % 10)) -eq 0 ]; then
+    out=$(eval "$4" 2>/dev/null) || out=
+    case $out in HTTP/*) printf '%s' "$out"; exit 0 ;; esac
+  fi
+  [ "$SECONDS" -ge "$end" ] && exit 7
+  ticks=$((ticks + 1))
+  nap
+done"#;
+
+/// The exit status of the start-and-check script when `systemctl` failed.
+const START_FAILED: i32 = 50;
+/// What the API check script prints last, once every agent answered.
+const ANSWERS_END: &str = "\n--vm-provision-agents-answer--\n";
 /// The exit status of the API check script when the first agent did not
 /// answer (the next one: +1).
 const FIRST_API_FAILURE: i32 = 40;
@@ -1187,9 +1290,11 @@ impl ApiCheck {
         crate::facts::url(self.scheme, &self.host, self.port)
     }
 
-    /// A shell loop: GET `/v1/agent/self` until it answers or the time is
-    /// up (exit 7). Uses curl when present, else bash's `/dev/tcp` (plain
-    /// HTTP only), so a host needs nothing installed for it.
+    /// A shell script: GET `/v1/agent/self` until it answers or the time
+    /// is up (exit 7). Asks with curl when present, else bash's `/dev/tcp`
+    /// (plain HTTP only), so a host needs nothing installed for it. Asks
+    /// every half second, and with bash ([`POLL_WITH_BASH`]) also as soon
+    /// as the port takes connections.
     fn script(&self, timeout: Duration) -> String {
         let path = "/v1/agent/self";
         let url = shell_quote(&format!("{}{path}", self.url()));
@@ -1212,16 +1317,23 @@ impl ApiCheck {
         };
         let seconds = timeout.as_secs().max(1);
         format!(
-            r#"end=$(( $(date +%s) + {seconds} ))
+            r#"if command -v curl >/dev/null 2>&1; then ask={curl}; else ask={raw}; fi
+if command -v bash >/dev/null 2>&1; then
+  exec bash -c {poll} poll {connect} {port} {seconds} "$ask"
+fi
+end=$(( $(date +%s) + {seconds} ))
 while :; do
-  if command -v curl >/dev/null 2>&1; then out=$({curl} 2>/dev/null) || out=
-  else out=$({raw} 2>/dev/null) || out=
-  fi
+  out=$(eval "$ask" 2>/dev/null) || out=
   case $out in HTTP/*) printf '%s' "$out"; exit 0 ;; esac
   [ "$(date +%s)" -ge "$end" ] && exit 7
   sleep 0.5
 done
-"#
+"#,
+            curl = shell_quote(&curl),
+            raw = shell_quote(&raw),
+            poll = shell_quote(POLL_WITH_BASH),
+            connect = shell_quote(&self.connect),
+            port = self.port,
         )
     }
 

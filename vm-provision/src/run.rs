@@ -1,8 +1,8 @@
 //! Many hosts at once, up to a limit, servers first: a client uploads
-//! after the servers and starts its agents once the servers' are started
-//! (clients join them), and does everything else meanwhile. One host's
-//! failure never stops the others, and every host ends with a result in
-//! the facts.
+//! after the servers and starts its agents once the servers' answer on
+//! their HTTP APIs (clients join them), and does everything else
+//! meanwhile. One host's failure never stops the others, and every host
+//! ends with a result in the facts.
 
 use std::cell::RefCell;
 use std::io::Write as _;
@@ -52,7 +52,7 @@ impl Reporter for StderrReporter {
 /// first: servers are taken before any client; a client sends its
 /// uploads (binaries, files) once the servers' are in place (this
 /// machine's uplink serves the servers first: their agents start first)
-/// and starts its agents once every server's agents are started (clients
+/// and starts its agents once every server's agents answer (clients
 /// join the servers). Everything else runs in parallel. Returns the facts
 /// with each host's result.
 pub fn provision_all(
@@ -71,7 +71,7 @@ pub fn provision_all(
         .filter(|&&i| inv.hosts[i].role == Role::Server)
         .count();
     let uploaded = Countdown::new(servers);
-    let started = Countdown::new(servers);
+    let answering = Countdown::new(servers);
     // Only uploads share this machine's uplink; hosts that download do not
     // wait for each other.
     let uploads = settings.consul_binary.is_some() || settings.nomad_binary.is_some();
@@ -81,23 +81,25 @@ pub fn provision_all(
             // Counted down at each point, or when the host ends (failed
             // before).
             let uploaded = RefCell::new(Some(uploaded.counter()));
-            let started = RefCell::new(Some(started.counter()));
+            let answering = RefCell::new(Some(answering.counter()));
             let at = |point: Point| match point {
                 Point::AfterUploads => drop(uploaded.borrow_mut().take()),
-                Point::AfterStart => drop(started.borrow_mut().take()),
+                Point::Answering => drop(answering.borrow_mut().take()),
                 Point::BeforeUploads | Point::BeforeStart => {}
             };
             provision_one(inv, i, settings, connection, reporter, &at)
         } else {
             let wait = |countdown: &Countdown, what: &str| {
                 if !countdown.is_done() {
-                    reporter.line(&host.name, &format!("waiting for the servers {what}"));
+                    reporter.line(&host.name, &format!("waiting for {what}"));
                     countdown.wait();
                 }
             };
             let at = |point: Point| match point {
-                Point::BeforeUploads if uploads => wait(&uploaded, "to get their uploads"),
-                Point::BeforeStart => wait(&started, "to start their agents"),
+                Point::BeforeUploads if uploads => {
+                    wait(&uploaded, "the servers to get their uploads")
+                }
+                Point::BeforeStart => wait(&answering, "the servers' agents to answer"),
                 _ => {}
             };
             provision_one(inv, i, settings, connection, reporter, &at)

@@ -773,6 +773,18 @@ impl Session {
 
     /// Runs `command` (a fixed string; secrets go in `stdin`).
     pub fn run(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output, SshError> {
+        self.run_watching(command, stdin, &mut |_| {})
+    }
+
+    /// [`Session::run`], calling `watch` with the whole stdout so far each
+    /// time more of it arrives (to act on a command's progress before it
+    /// ends).
+    pub fn run_watching(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+        watch: &mut dyn FnMut(&[u8]),
+    ) -> Result<Output, SshError> {
         let host = &self.host;
         let what = "running a command";
         let mut channel = self
@@ -783,7 +795,7 @@ impl Session {
             .exec(command)
             .map_err(|e| ssh_failure(host, what, &e))?;
         self.inner.set_blocking(false);
-        let exchanged = self.exchange(&mut channel, stdin.unwrap_or_default());
+        let exchanged = self.exchange(&mut channel, stdin.unwrap_or_default(), watch);
         self.inner.set_blocking(true);
         let (stdout, stderr) = exchanged?;
         channel
@@ -806,6 +818,7 @@ impl Session {
         &self,
         channel: &mut ssh2::Channel,
         stdin: &[u8],
+        watch: &mut dyn FnMut(&[u8]),
     ) -> Result<(Vec<u8>, Vec<u8>), SshError> {
         let host = &self.host;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
@@ -837,6 +850,7 @@ impl Session {
                     Err(_) => eof_sent = true,
                 }
             }
+            let stdout_before = stdout.len();
             for (done, sink, stream_id) in [
                 (&mut out_done, &mut stdout, 0),
                 (&mut err_done, &mut stderr, 1),
@@ -858,6 +872,9 @@ impl Session {
                     Err(e) if would_block(&e) => {}
                     Err(e) => return Err(io_failure(host, "reading the command's output", &e)),
                 }
+            }
+            if stdout.len() > stdout_before {
+                watch(&stdout);
             }
             if progress {
                 last_progress = Instant::now();
@@ -885,6 +902,16 @@ impl Session {
     /// Runs `command` as root (through `sudo -n` unless the user is root).
     pub fn sudo(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output, SshError> {
         self.run(&self.sudo_command(command), stdin)
+    }
+
+    /// [`Session::sudo`] with [`Session::run_watching`]'s `watch`.
+    pub fn sudo_watching(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+        watch: &mut dyn FnMut(&[u8]),
+    ) -> Result<Output, SshError> {
+        self.run_watching(&self.sudo_command(command), stdin, watch)
     }
 
     /// [`Session::sudo`], with a non-zero exit turned into

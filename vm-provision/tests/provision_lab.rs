@@ -14,10 +14,11 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 
@@ -25,6 +26,8 @@ use common::Lab;
 
 const STATE: &str = "/run/vm-provision-lab";
 const SUBNET: &str = "10.216.0";
+/// `--api-timeout` of every run.
+const API_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The built `vm-provision` with the agent double as both binaries, no
 /// Docker (lab hosts have no internet), and `args`.
@@ -44,7 +47,7 @@ fn provision_downloading<S: AsRef<OsStr>>(inventory: &Path, args: &[S]) -> (Outp
             "--connect-timeout",
             "3s",
             "--api-timeout",
-            "30s",
+            &format!("{}s", API_TIMEOUT.as_secs()),
         ])
         .args(args)
         .arg(inventory)
@@ -130,7 +133,7 @@ fn http_get(address: &str, port: u16, path: &str) -> (u16, Value) {
 
 /// Polls `check` for up to 20 s (gossip converges in a few hundred ms).
 fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     loop {
         match check() {
             Ok(()) => return,
@@ -250,6 +253,7 @@ fn provision_a_cluster_on_the_lab() {
     }
     hosts_have_their_files(&lab);
     cluster_answers(SUBNET);
+    servers_answer_before_clients_start(&stderr(&out));
 
     // A second run changes nothing: no file touched, no agent restarted.
     let snapshots: Vec<_> = NAMES.iter().map(|n| snapshot(&lab, n)).collect();
@@ -314,6 +318,7 @@ fn provision_a_cluster_on_the_lab() {
     key_change_is_refused(&lab, work.path(), &mut inventory);
     host_down_fails_alone(&lab, work.path(), &mut inventory);
     new_keys_need_consent(&lab, work.path(), &inventory);
+    failing_agents_fail_their_hosts(work.path(), &inventory);
     downloads_are_checked(&lab, work.path(), &inventory);
 }
 
@@ -546,6 +551,82 @@ fn host_down_fails_alone(lab: &Lab, dir: &Path, inventory: &mut Value) {
         stderr(&out)
     );
     lab.command(&["start", "prov5"]);
+}
+
+/// Servers first: no client starts its agents before every server's
+/// agents answer (from the progress lines, in the order printed; each
+/// starts with what it is about).
+fn servers_answer_before_clients_start(progress: &str) {
+    let line = |wanted: &str| {
+        progress
+            .lines()
+            .position(|l| l.starts_with(&format!("vm-provision: {wanted}")))
+            .unwrap_or_else(|| panic!("no line {wanted:?} in:\n{progress}"))
+    };
+    let servers_answer = NAMES[..3]
+        .iter()
+        .map(|s| line(&format!("{s}: nomad answers on ")))
+        .max();
+    let clients_start = NAMES[3..]
+        .iter()
+        .map(|c| line(&format!("{c}: start consul")))
+        .min();
+    assert!(
+        servers_answer < clients_start,
+        "a client started before the servers answered:\n{progress}"
+    );
+}
+
+/// An agent that does not start fails its host with systemctl's word,
+/// without waiting out the API timeout: on a restart, and on a start
+/// (where the APIs are polled while systemctl runs). A good binary then
+/// brings every host back.
+fn failing_agents_fail_their_hosts(dir: &Path, inventory: &Value) {
+    let failing = dir.join("failing-nomad");
+    fs::write(
+        &failing,
+        "#!/bin/sh\necho 'nomad: cannot start here' >&2\nexit 1\n",
+    )
+    .unwrap();
+    fs::set_permissions(&failing, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = write_inventory(dir, "inventory.json", inventory);
+    let args = [
+        OsStr::new("--consul-binary"),
+        double().as_os_str(),
+        OsStr::new("--nomad-binary"),
+        failing.as_os_str(),
+    ];
+    for (verb, was) in [("restarting", "restart"), ("starting", "start")] {
+        let began = Instant::now();
+        let (out, facts) = provision_downloading(&path, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            began.elapsed() < API_TIMEOUT,
+            "{verb}: the failure waited out the API timeout"
+        );
+        for name in NAMES {
+            assert_eq!(host(&facts, name)["result"], "failed", "{facts}");
+            assert!(
+                changes(&facts, name).contains(&format!("{was} nomad")),
+                "{facts}"
+            );
+            let error = host(&facts, name)["error"].as_str().unwrap_or_default();
+            assert!(
+                error.starts_with(&format!("{verb} nomad failed: "))
+                    && error.contains("systemctl exited with status"),
+                "{name}: {error}"
+            );
+        }
+    }
+    let (out, facts) = provision(&path, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for name in NAMES {
+        assert!(
+            changes(&facts, name).contains(&"start nomad".to_string()),
+            "{facts}"
+        );
+    }
+    cluster_answers(SUBNET);
 }
 
 /// With an empty known_hosts every host is refused, unless
