@@ -9,12 +9,16 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use socket2::SockRef;
+
 use crate::http::{read_request_body, read_request_head, ReadError, RecordedRequest, Response};
 
 /// How long an idle keep-alive connection stays open.
 const IDLE: Duration = Duration::from_secs(30);
-/// How often a listener checks the stop switch.
-const ACCEPT_POLL: Duration = Duration::from_millis(20);
+/// How long a listener waits in `accept` before it looks at the stop switch
+/// again, in case shutting it down did not wake it (the switch shuts
+/// listeners down, which wakes `accept` at once on Linux).
+const ACCEPT_WAKE: Duration = Duration::from_secs(1);
 /// Connect timeout of a gossip exchange.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// Read/write timeout of a gossip exchange.
@@ -28,6 +32,7 @@ pub(crate) struct Stop {
     cond: Condvar,
     open: Mutex<BTreeMap<u64, TcpStream>>,
     next: AtomicU64,
+    listeners: Mutex<Vec<TcpListener>>,
 }
 
 impl Stop {
@@ -45,6 +50,10 @@ impl Stop {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         for s in open.values() {
             let _ = s.shutdown(Shutdown::Both);
+        }
+        let listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        for l in listeners.iter() {
+            let _ = SockRef::from(l).shutdown(Shutdown::Both);
         }
     }
 
@@ -94,22 +103,26 @@ impl Stop {
 /// What answers the requests of one listener.
 pub(crate) type Handler = Arc<dyn Fn(&RecordedRequest) -> Response + Send + Sync>;
 
-/// Serves `listener` with `handler` on a thread until `stop` flips.
+/// Serves `listener` with `handler` on a thread until `stop` flips. The
+/// thread sleeps in `accept` (a listener that looked every few
+/// milliseconds would cost a lab of dozens of agents real CPU) and
+/// [`Stop::trigger`] wakes it.
 pub(crate) fn spawn_listener(
     listener: TcpListener,
     handler: Handler,
     stop: Arc<Stop>,
 ) -> io::Result<JoinHandle<()>> {
-    listener.set_nonblocking(true)?;
+    SockRef::from(&listener).set_read_timeout(Some(ACCEPT_WAKE))?;
+    stop.listeners
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(listener.try_clone()?);
     Ok(thread::spawn(move || loop {
         if stop.stopping() {
             return;
         }
         match listener.accept() {
             Ok((stream, _)) => {
-                if stream.set_nonblocking(false).is_err() {
-                    continue;
-                }
                 let _ = stream.set_read_timeout(Some(IDLE));
                 let _ = stream.set_write_timeout(Some(IDLE));
                 let id = stop.remember(&stream);
@@ -120,14 +133,25 @@ pub(crate) fn spawn_listener(
                     stop.forget(id);
                 });
             }
+            // The wake-up timeout; or the listener shut down; or a passing
+            // failure (too many open files): then a pause, not a spin.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => {
-                if !stop.sleep(ACCEPT_POLL) {
+                if !stop.sleep(ACCEPT_PAUSE) {
                     return;
                 }
             }
         }
     }))
 }
+
+/// The pause after an `accept` that failed for another reason than its
+/// wake-up timeout.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
 
 fn serve(stream: TcpStream, handler: &Handler, stop: &Stop) {
     let mut reader = BufReader::new(stream);
