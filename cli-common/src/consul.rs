@@ -23,13 +23,11 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
 
 use crate::http::{
-    BasicAuth, HttpClient, HttpConfig, HttpError, Method, Request, Response, RetryPolicy, Secret,
-    TlsOptions,
+    BasicAuth, HttpClient, HttpConfig, HttpError, Method, Request, Response, Secret, TlsOptions,
 };
 use crate::nomad::parse_go_bool;
 use crate::Error;
@@ -85,23 +83,14 @@ pub struct ConsulArgs {
 /// the environment. Its `Debug` never shows the token.
 #[derive(Debug, Clone)]
 pub struct ConsulConfig {
-    /// The API address with its scheme: `http://…`, `https://…` or
-    /// `unix:///…`.
-    pub address: String,
+    /// The transport: the address with its scheme (`http://…`,
+    /// `https://…` or `unix:///…`), TLS, basic auth (`CONSUL_HTTP_AUTH`),
+    /// timeouts and retries.
+    pub http: HttpConfig,
     /// `?dc=` on every request when set.
     pub datacenter: Option<String>,
     /// The ACL token, sent as `X-Consul-Token`.
     pub token: Option<Secret>,
-    /// HTTP basic auth (`CONSUL_HTTP_AUTH`).
-    pub http_auth: Option<BasicAuth>,
-    /// TLS settings.
-    pub tls: TlsOptions,
-    /// Time allowed to connect.
-    pub connect_timeout: Duration,
-    /// Time allowed for a response.
-    pub read_timeout: Duration,
-    /// Retries of idempotent requests.
-    pub retry: RetryPolicy,
     /// Things worth telling the user that did not stop the configuration
     /// (an unparsable `CONSUL_HTTP_SSL`, say).
     pub warnings: Vec<String>,
@@ -111,29 +100,11 @@ impl ConsulConfig {
     /// A configuration for `address` (used as given: include the scheme)
     /// with nothing else set and the default timeouts and retries.
     pub fn new(address: impl Into<String>) -> ConsulConfig {
-        let http = HttpConfig::new(address);
         ConsulConfig {
-            address: http.address,
+            http: HttpConfig::new(address),
             datacenter: None,
             token: None,
-            http_auth: None,
-            tls: http.tls,
-            connect_timeout: http.connect_timeout,
-            read_timeout: http.read_timeout,
-            retry: http.retry,
             warnings: Vec::new(),
-        }
-    }
-
-    /// The transport settings of this configuration.
-    pub fn http_config(&self) -> HttpConfig {
-        HttpConfig {
-            address: self.address.clone(),
-            tls: self.tls.clone(),
-            basic_auth: self.http_auth.clone(),
-            connect_timeout: self.connect_timeout,
-            read_timeout: self.read_timeout,
-            retry: self.retry,
         }
     }
 
@@ -141,9 +112,9 @@ impl ConsulConfig {
     /// `CONSUL_HTTP_ADDR` is, keeping this configuration's TLS choice for a
     /// bare `host:port`).
     pub fn with_address(&self, address: &str) -> Result<ConsulConfig, Error> {
-        let https = self.address.starts_with("https://");
+        let https = self.http.address.starts_with("https://");
         let mut config = self.clone();
-        config.address = normalize_address(address, https)?;
+        config.http.address = normalize_address(address, https)?;
         Ok(config)
     }
 }
@@ -237,9 +208,9 @@ impl ConsulArgs {
         let mut config = ConsulConfig::new(normalize_address(&address, https)?);
         config.datacenter = self.datacenter.clone().filter(|d| !d.is_empty());
         config.token = self.token(env)?;
-        config.http_auth = env("CONSUL_HTTP_AUTH").and_then(|v| BasicAuth::parse(&v));
-        config.tls = self.tls(env);
-        config.tls.validate()?;
+        config.http.basic_auth = env("CONSUL_HTTP_AUTH").and_then(|v| BasicAuth::parse(&v));
+        config.http.tls = self.tls(env);
+        config.http.tls.validate()?;
         config.warnings = warnings;
         Ok(config)
     }
@@ -314,7 +285,7 @@ pub struct ConsulClient {
 impl ConsulClient {
     /// Builds the client (loads TLS files; a usage error if they are bad).
     pub fn new(config: &ConsulConfig) -> Result<ConsulClient, Error> {
-        let mut http = HttpClient::new(&config.http_config())?;
+        let mut http = HttpClient::new(&config.http)?;
         if let Some(token) = &config.token {
             http = http.with_header(TOKEN_HEADER, token)?;
         }

@@ -28,8 +28,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::http::{
-    percent_encode, BasicAuth, HttpClient, HttpConfig, HttpError, Request, Response, RetryPolicy,
-    Secret, TlsOptions,
+    percent_encode, BasicAuth, HttpClient, HttpConfig, HttpError, Request, Response, Secret,
+    TlsOptions,
 };
 use crate::Error;
 
@@ -99,53 +99,26 @@ pub struct NomadArgs {
 /// the environment. Its `Debug` never shows the token.
 #[derive(Debug, Clone)]
 pub struct NomadConfig {
-    /// The API address.
-    pub address: String,
+    /// The transport: address, TLS, basic auth (`NOMAD_HTTP_AUTH`),
+    /// timeouts and retries.
+    pub http: HttpConfig,
     /// `?region=` on every request when set.
     pub region: Option<String>,
     /// `?namespace=` on every request when set.
     pub namespace: Option<String>,
     /// The ACL token, sent as `X-Nomad-Token`.
     pub token: Option<Secret>,
-    /// HTTP basic auth (`NOMAD_HTTP_AUTH`).
-    pub http_auth: Option<BasicAuth>,
-    /// TLS settings.
-    pub tls: TlsOptions,
-    /// Time allowed to connect.
-    pub connect_timeout: Duration,
-    /// Time allowed for an ordinary response.
-    pub read_timeout: Duration,
-    /// Retries of idempotent requests.
-    pub retry: RetryPolicy,
 }
 
 impl NomadConfig {
     /// A configuration for `address` with nothing else set and the default
     /// timeouts and retries.
     pub fn new(address: impl Into<String>) -> NomadConfig {
-        let http = HttpConfig::new(address);
         NomadConfig {
-            address: http.address,
+            http: HttpConfig::new(address),
             region: None,
             namespace: None,
             token: None,
-            http_auth: None,
-            tls: http.tls,
-            connect_timeout: http.connect_timeout,
-            read_timeout: http.read_timeout,
-            retry: http.retry,
-        }
-    }
-
-    /// The transport settings of this configuration.
-    pub fn http_config(&self) -> HttpConfig {
-        HttpConfig {
-            address: self.address.clone(),
-            tls: self.tls.clone(),
-            basic_auth: self.http_auth.clone(),
-            connect_timeout: self.connect_timeout,
-            read_timeout: self.read_timeout,
-            retry: self.retry,
         }
     }
 }
@@ -206,9 +179,9 @@ impl NomadArgs {
         config.region = pick(self.region.as_deref(), env, "NOMAD_REGION");
         config.namespace = pick(self.namespace.as_deref(), env, "NOMAD_NAMESPACE");
         config.token = self.token(env)?;
-        config.http_auth = env("NOMAD_HTTP_AUTH").and_then(|v| BasicAuth::parse(&v));
-        config.tls = self.tls(env);
-        config.tls.validate()?;
+        config.http.basic_auth = env("NOMAD_HTTP_AUTH").and_then(|v| BasicAuth::parse(&v));
+        config.http.tls = self.tls(env);
+        config.http.tls.validate()?;
         Ok(config)
     }
 
@@ -259,7 +232,7 @@ pub struct NomadClient {
 impl NomadClient {
     /// Builds the client (loads TLS files; a usage error if they are bad).
     pub fn new(config: &NomadConfig) -> Result<NomadClient, Error> {
-        let mut http = HttpClient::new(&config.http_config())?;
+        let mut http = HttpClient::new(&config.http)?;
         if let Some(token) = &config.token {
             http = http.with_header(TOKEN_HEADER, token)?;
         }

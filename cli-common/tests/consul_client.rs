@@ -102,7 +102,7 @@ fn server(handler: impl Fn(&Seen) -> (u16, String) + Send + Sync + 'static) -> (
 
 fn config(addr: &str) -> ConsulConfig {
     let mut config = ConsulConfig::new(format!("http://{addr}"));
-    config.retry = RetryPolicy {
+    config.http.retry = RetryPolicy {
         attempts: 3,
         initial_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
@@ -257,10 +257,10 @@ fn unix_socket_addresses_work() {
 #[test]
 fn defaults_without_flags_or_env() {
     let config = ConsulArgs::default().config_with_env(no_env).unwrap();
-    assert_eq!(config.address, "http://127.0.0.1:8500");
+    assert_eq!(config.http.address, "http://127.0.0.1:8500");
     assert!(config.token.is_none() && config.datacenter.is_none());
-    assert!(config.http_auth.is_none());
-    assert!(!config.tls.skip_verify);
+    assert!(config.http.basic_auth.is_none());
+    assert!(!config.http.tls.skip_verify);
     assert!(config.warnings.is_empty());
 }
 
@@ -278,24 +278,27 @@ fn environment_is_read_and_flags_win() {
         ("CONSUL_TLS_SERVER_NAME", "server.dc1.consul:8501"),
     ]);
     let from_env = ConsulArgs::default().config_with_env(&env).unwrap();
-    assert_eq!(from_env.address, "https://consul.env:8501");
-    assert!(from_env.tls.skip_verify);
+    assert_eq!(from_env.http.address, "https://consul.env:8501");
+    assert!(from_env.http.tls.skip_verify);
     assert_eq!(
         from_env.token.as_ref().map(Secret::expose),
         Some("env-token")
     );
-    assert_eq!(from_env.tls.ca_file, Some(PathBuf::from("/env/ca.pem")));
-    assert_eq!(from_env.tls.ca_path, Some(PathBuf::from("/env/cas")));
     assert_eq!(
-        from_env.tls.client_cert,
+        from_env.http.tls.ca_file,
+        Some(PathBuf::from("/env/ca.pem"))
+    );
+    assert_eq!(from_env.http.tls.ca_path, Some(PathBuf::from("/env/cas")));
+    assert_eq!(
+        from_env.http.tls.client_cert,
         Some(PathBuf::from("/env/cli.pem"))
     );
     assert_eq!(
-        from_env.tls.client_key,
+        from_env.http.tls.client_key,
         Some(PathBuf::from("/env/cli-key.pem"))
     );
     assert_eq!(
-        from_env.tls.server_name.as_deref(),
+        from_env.http.tls.server_name.as_deref(),
         Some("server.dc1.consul")
     );
 
@@ -310,12 +313,15 @@ fn environment_is_read_and_flags_win() {
     };
     let merged = args.config_with_env(&env).unwrap();
     // CONSUL_HTTP_SSL=true: an explicit http:// does not downgrade.
-    assert_eq!(merged.address, "https://flag:8500");
+    assert_eq!(merged.http.address, "https://flag:8500");
     assert_eq!(merged.datacenter.as_deref(), Some("dc2"));
-    assert_eq!(merged.tls.ca_file, Some(PathBuf::from("/flag/ca.pem")));
-    assert_eq!(merged.tls.ca_path, Some(PathBuf::from("/env/cas")));
-    assert_eq!(merged.tls.client_key, Some(PathBuf::from("/flag/key.pem")));
-    assert_eq!(merged.tls.server_name.as_deref(), Some("flag.consul"));
+    assert_eq!(merged.http.tls.ca_file, Some(PathBuf::from("/flag/ca.pem")));
+    assert_eq!(merged.http.tls.ca_path, Some(PathBuf::from("/env/cas")));
+    assert_eq!(
+        merged.http.tls.client_key,
+        Some(PathBuf::from("/flag/key.pem"))
+    );
+    assert_eq!(merged.http.tls.server_name.as_deref(), Some("flag.consul"));
 }
 
 #[test]
@@ -326,22 +332,32 @@ fn ssl_flags_parse_go_bools() {
             .unwrap()
     };
     assert_eq!(
-        cfg(&[("CONSUL_HTTP_SSL", "1")]).address,
+        cfg(&[("CONSUL_HTTP_SSL", "1")]).http.address,
         "https://127.0.0.1:8500"
     );
     assert_eq!(
-        cfg(&[("CONSUL_HTTP_SSL", "false")]).address,
+        cfg(&[("CONSUL_HTTP_SSL", "false")]).http.address,
         "http://127.0.0.1:8500"
     );
     let garbage = cfg(&[("CONSUL_HTTP_SSL", "yes")]);
-    assert_eq!(garbage.address, "http://127.0.0.1:8500");
+    assert_eq!(garbage.http.address, "http://127.0.0.1:8500");
     assert_eq!(garbage.warnings.len(), 1);
     assert!(garbage.warnings[0].contains("CONSUL_HTTP_SSL"));
-    assert!(!cfg(&[("CONSUL_HTTP_SSL_VERIFY", "true")]).tls.skip_verify);
-    assert!(!cfg(&[("CONSUL_HTTP_SSL_VERIFY", "nope")]).tls.skip_verify);
-    assert!(cfg(&[("CONSUL_HTTP_SSL_VERIFY", "0")]).tls.skip_verify);
+    assert!(
+        !cfg(&[("CONSUL_HTTP_SSL_VERIFY", "true")])
+            .http
+            .tls
+            .skip_verify
+    );
+    assert!(
+        !cfg(&[("CONSUL_HTTP_SSL_VERIFY", "nope")])
+            .http
+            .tls
+            .skip_verify
+    );
+    assert!(cfg(&[("CONSUL_HTTP_SSL_VERIFY", "0")]).http.tls.skip_verify);
     assert_eq!(
-        cfg(&[("CONSUL_HTTP_ADDR", "https://c:8501")]).address,
+        cfg(&[("CONSUL_HTTP_ADDR", "https://c:8501")]).http.address,
         "https://c:8501"
     );
 }
@@ -436,7 +452,7 @@ fn another_agent_keeps_the_settings() {
         .unwrap();
     config.datacenter = Some("dc1".into());
     let peer = config.with_address("10.2.0.1:8501").unwrap();
-    assert_eq!(peer.address, "https://10.2.0.1:8501");
+    assert_eq!(peer.http.address, "https://10.2.0.1:8501");
     assert_eq!(peer.token.as_ref().map(Secret::expose), Some("t"));
     assert!(config.with_address("gopher://x").is_err());
 }

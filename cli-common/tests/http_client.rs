@@ -200,7 +200,7 @@ fn fast_retry() -> RetryPolicy {
 
 fn nomad(addr: &str) -> NomadConfig {
     let mut config = NomadConfig::new(addr);
-    config.retry = fast_retry();
+    config.http.retry = fast_retry();
     config
 }
 
@@ -394,8 +394,8 @@ fn blocking_query_waits_longer_than_the_read_timeout() {
         ..Reply::json(200, "{}")
     });
     let mut config = nomad(&addr);
-    config.read_timeout = Duration::from_millis(300);
-    config.retry = RetryPolicy::none();
+    config.http.read_timeout = Duration::from_millis(300);
+    config.http.retry = RetryPolicy::none();
     let client = NomadClient::new(&config).unwrap();
     let err = client.get("/v1/job/web", &[]).unwrap_err();
     assert!(matches!(err, HttpError::Timeout(_)), "{err:?}");
@@ -513,11 +513,11 @@ fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
 #[test]
 fn defaults_without_flags_or_env() {
     let config = NomadArgs::default().config_with_env(no_env).unwrap();
-    assert_eq!(config.address, "http://127.0.0.1:4646");
+    assert_eq!(config.http.address, "http://127.0.0.1:4646");
     assert_eq!(config.region, None);
     assert_eq!(config.namespace, None);
     assert!(config.token.is_none());
-    assert_eq!(config.tls, TlsOptions::default());
+    assert_eq!(config.http.tls, TlsOptions::default());
 }
 
 #[test]
@@ -535,17 +535,20 @@ fn environment_is_read_and_flags_win() {
         ("NOMAD_SKIP_VERIFY", "true"),
     ]);
     let from_env = NomadArgs::default().config_with_env(&env).unwrap();
-    assert_eq!(from_env.address, "https://env:4646");
+    assert_eq!(from_env.http.address, "https://env:4646");
     assert_eq!(from_env.region.as_deref(), Some("us"));
     assert_eq!(from_env.namespace.as_deref(), Some("env-ns"));
     assert_eq!(
         from_env.token.as_ref().map(Secret::expose),
         Some("env-token")
     );
-    assert_eq!(from_env.tls.ca_file, Some(PathBuf::from("/env/ca.pem")));
-    assert_eq!(from_env.tls.ca_path, Some(PathBuf::from("/env/cas")));
-    assert_eq!(from_env.tls.server_name.as_deref(), Some("env.nomad"));
-    assert!(from_env.tls.skip_verify);
+    assert_eq!(
+        from_env.http.tls.ca_file,
+        Some(PathBuf::from("/env/ca.pem"))
+    );
+    assert_eq!(from_env.http.tls.ca_path, Some(PathBuf::from("/env/cas")));
+    assert_eq!(from_env.http.tls.server_name.as_deref(), Some("env.nomad"));
+    assert!(from_env.http.tls.skip_verify);
 
     let args = NomadArgs {
         address: Some("flag:4646".into()),
@@ -558,13 +561,16 @@ fn environment_is_read_and_flags_win() {
         ..NomadArgs::default()
     };
     let merged = args.config_with_env(&env).unwrap();
-    assert_eq!(merged.address, "flag:4646");
+    assert_eq!(merged.http.address, "flag:4646");
     assert_eq!(merged.region.as_deref(), Some("europe"));
     assert_eq!(merged.namespace.as_deref(), Some("flag-ns"));
-    assert_eq!(merged.tls.ca_file, Some(PathBuf::from("/flag/ca.pem")));
-    assert_eq!(merged.tls.ca_path, Some(PathBuf::from("/env/cas")));
-    assert_eq!(merged.tls.client_cert, Some(PathBuf::from("/flag/cli.pem")));
-    assert_eq!(merged.tls.server_name.as_deref(), Some("flag.nomad"));
+    assert_eq!(merged.http.tls.ca_file, Some(PathBuf::from("/flag/ca.pem")));
+    assert_eq!(merged.http.tls.ca_path, Some(PathBuf::from("/env/cas")));
+    assert_eq!(
+        merged.http.tls.client_cert,
+        Some(PathBuf::from("/flag/cli.pem"))
+    );
+    assert_eq!(merged.http.tls.server_name.as_deref(), Some("flag.nomad"));
 }
 
 #[test]
@@ -604,6 +610,7 @@ fn skip_verify_parses_go_bools_and_ignores_garbage() {
         NomadArgs::default()
             .config_with_env(env_of(&[("NOMAD_SKIP_VERIFY", value)]))
             .unwrap()
+            .http
             .tls
             .skip_verify
     };
@@ -622,7 +629,7 @@ fn skip_verify_parses_go_bools_and_ignores_garbage() {
     let config = args
         .config_with_env(env_of(&[("NOMAD_SKIP_VERIFY", "false")]))
         .unwrap();
-    assert!(config.tls.skip_verify);
+    assert!(config.http.tls.skip_verify);
 }
 
 #[test]
@@ -794,7 +801,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 fn tls_client(address: String, tls: TlsOptions) -> Result<NomadClient, Error> {
     let mut config = nomad(&address);
-    config.tls = tls;
+    config.http.tls = tls;
     NomadClient::new(&config)
 }
 
@@ -935,7 +942,7 @@ fn mutual_tls_needs_the_client_certificate() {
         ..NomadArgs::default()
     };
     let mut config = args.config_with_env(no_env).unwrap();
-    config.retry = fast_retry();
+    config.http.retry = fast_retry();
     let r = NomadClient::new(&config)
         .unwrap()
         .get("/v1/agent/self", &[])

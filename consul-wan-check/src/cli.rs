@@ -130,7 +130,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     }
     // Connecting may not eat --wait either (each answer is bounded by the
     // deadline, see `Api`).
-    config.connect_timeout = config
+    config.http.connect_timeout = config
+        .http
         .connect_timeout
         .min((cli.wait / 4).max(Duration::from_secs(1)));
     let facts = facts::from_stdin()?;
@@ -183,7 +184,7 @@ fn agent_views(config: &ConsulConfig, local: &AgentSelf, plan: &Plan) -> Vec<Age
     for (dc, address) in &plan.peer_agents {
         let same_agent = config
             .with_address(address)
-            .is_ok_and(|peer| peer.address == config.address);
+            .is_ok_and(|peer| peer.http.address == config.http.address);
         if dc == &local.config.datacenter || same_agent {
             continue;
         }
@@ -207,7 +208,7 @@ fn agent_views(config: &ConsulConfig, local: &AgentSelf, plan: &Plan) -> Vec<Age
 fn peer_self(config: &ConsulConfig, address: &str) -> Result<AgentSelf, Error> {
     let mut peer = config.with_address(address)?;
     peer.datacenter = None;
-    peer.connect_timeout = peer.connect_timeout.min(PEER_CONNECT_TIMEOUT);
+    peer.http.connect_timeout = peer.http.connect_timeout.min(PEER_CONNECT_TIMEOUT);
     let client = ConsulClient::new(&peer)?;
     let deadline = Instant::now() + PEER_CONNECT_TIMEOUT;
     Ok(Api::new(&client, Some(deadline)).agent_self()?)
