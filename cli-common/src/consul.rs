@@ -22,10 +22,11 @@
 //! # }
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::env::{pick, pick_path, read_token_file, Env};
 use crate::http::{
     BasicAuth, HttpClient, HttpConfig, HttpError, Method, Request, Response, Secret, TlsOptions,
 };
@@ -119,23 +120,6 @@ impl ConsulConfig {
     }
 }
 
-/// Environment lookup by variable name.
-type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// A flag value if set and non-empty, else the environment variable if
-/// set and non-empty.
-fn pick(flag: Option<&str>, env: Env<'_>, var: &str) -> Option<String> {
-    flag.filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .or_else(|| env(var).filter(|v| !v.is_empty()))
-}
-
-fn pick_path(flag: Option<&PathBuf>, env: Env<'_>, var: &str) -> Option<PathBuf> {
-    flag.filter(|p| !p.as_os_str().is_empty())
-        .cloned()
-        .or_else(|| env(var).filter(|v| !v.is_empty()).map(PathBuf::from))
-}
-
 /// Normalises a Consul address as the Go client does: `http://` and
 /// `https://` (which forces TLS) and `unix://` are kept; an address without
 /// a scheme gets `https://` when `https` (`CONSUL_HTTP_SSL=true`), else
@@ -176,15 +160,6 @@ pub fn strip_port(name: &str) -> String {
         }
         _ => name.to_string(),
     }
-}
-
-/// Reads a token file: whitespace-trimmed, `None` when empty. An
-/// unreadable file is a usage error `Error loading token file: …`.
-pub fn read_token_file(path: &Path) -> Result<Option<Secret>, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("Error loading token file {}: {e}", path.display())))?;
-    let token = text.trim();
-    Ok((!token.is_empty()).then(|| Secret::new(token)))
 }
 
 impl ConsulArgs {

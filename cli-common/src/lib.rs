@@ -34,6 +34,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, FromArgMatches};
 
 pub mod consul;
+pub mod env;
 pub mod facts;
 pub mod http;
 pub mod nomad;

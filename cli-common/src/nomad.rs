@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::env::{pick, pick_path, read_token_file, Env};
 use crate::http::{
     percent_encode, BasicAuth, HttpClient, HttpConfig, HttpError, Request, Response, Secret,
     TlsOptions,
@@ -133,32 +134,6 @@ pub fn parse_go_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// A flag value if set and non-empty, else the environment variable if
-/// set and non-empty.
-fn pick(flag: Option<&str>, env: &dyn Fn(&str) -> Option<String>, var: &str) -> Option<String> {
-    flag.filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .or_else(|| env(var).filter(|v| !v.is_empty()))
-}
-
-fn pick_path(
-    flag: Option<&PathBuf>,
-    env: &dyn Fn(&str) -> Option<String>,
-    var: &str,
-) -> Option<PathBuf> {
-    flag.filter(|p| !p.as_os_str().is_empty())
-        .cloned()
-        .or_else(|| env(var).filter(|v| !v.is_empty()).map(PathBuf::from))
-}
-
-/// Reads a token file: whitespace-trimmed, `None` when empty.
-pub fn read_token_file(path: &std::path::Path) -> Result<Option<Secret>, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("reading token file {}: {e}", path.display())))?;
-    let token = text.trim();
-    Ok((!token.is_empty()).then(|| Secret::new(token)))
-}
-
 impl NomadArgs {
     /// Merges the flags over the process environment.
     pub fn config(&self) -> Result<NomadConfig, Error> {
@@ -172,7 +147,7 @@ impl NomadArgs {
         &self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<NomadConfig, Error> {
-        let env: &dyn Fn(&str) -> Option<String> = &env;
+        let env: Env<'_> = &env;
         let address = pick(self.address.as_deref(), env, "NOMAD_ADDR")
             .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
         let mut config = NomadConfig::new(address);
@@ -185,7 +160,7 @@ impl NomadArgs {
         Ok(config)
     }
 
-    fn token(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Secret>, Error> {
+    fn token(&self, env: Env<'_>) -> Result<Option<Secret>, Error> {
         if let Some(path) = &self.token_file {
             if let Some(token) = read_token_file(path)? {
                 return Ok(Some(token));
@@ -197,7 +172,7 @@ impl NomadArgs {
             .map(Secret::new))
     }
 
-    fn tls(&self, env: &dyn Fn(&str) -> Option<String>) -> TlsOptions {
+    fn tls(&self, env: Env<'_>) -> TlsOptions {
         let skip_env = env("NOMAD_SKIP_VERIFY").and_then(|v| parse_go_bool(v.trim()));
         TlsOptions {
             ca_file: pick_path(self.ca_cert.as_ref(), env, "NOMAD_CACERT"),
