@@ -26,6 +26,15 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// Reads one request (head and body) from `r` as the doubles do, for
+    /// tests that write a small server of their own; `None` when the peer
+    /// closed or the request is malformed.
+    pub fn read_from(r: &mut impl BufRead) -> Option<RecordedRequest> {
+        let (mut req, _) = read_request_head(r).ok()?;
+        read_request_body(r, &mut req).ok()?;
+        Some(req)
+    }
+
     /// First value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();

@@ -3,7 +3,7 @@
 //! `dc=`, joins (one address per PUT, no body) and their errors.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
@@ -16,59 +16,13 @@ use cli_common::http::{HttpError, RetryPolicy, Secret};
 use cli_common::Exit;
 use serde_json::json;
 
+mod common;
+use common::{read_request, Seen};
+
 // ---------------------------------------------------------------- server
-
-/// A request as the test server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-    }
-}
 
 type Log = Arc<Mutex<Vec<Seen>>>;
 type Handler = Arc<dyn Fn(&Seen) -> (u16, String) + Send + Sync>;
-
-fn read_request(stream: &mut impl Read) -> Option<Seen> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(Seen {
-        method,
-        target,
-        headers,
-        body,
-    })
-}
 
 fn serve(mut stream: impl Read + Write, handler: &Handler, log: &Log) {
     let Some(seen) = read_request(&mut stream) else {

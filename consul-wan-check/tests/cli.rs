@@ -2,8 +2,7 @@
 //! here: a std `TcpListener` thread answering the four endpoints the tool
 //! uses and recording every request.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -13,23 +12,12 @@ use assert_cmd::Command;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// A request as the fake agent saw it.
+type Seen = api_double::RecordedRequest;
+
 const TOKEN: &str = "8f2c1e6a-wan-check-secret";
 
 // ------------------------------------------------------------ fake agent
-
-/// A request as the fake agent saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-}
-
-impl Seen {
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-}
 
 /// The answer to a join of an address: status, body and WAN members the
 /// join adds.
@@ -140,45 +128,14 @@ impl Fake {
     }
 
     fn count(&self, path: &str) -> usize {
-        self.requests().iter().filter(|r| r.path() == path).count()
+        self.requests().iter().filter(|r| r.path == path).count()
     }
-}
-
-fn read_request(stream: &mut impl Read) -> Option<Seen> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(Seen {
-        method,
-        target,
-        headers,
-    })
 }
 
 fn answer(seen: &Seen, state: &Mutex<Agent>) -> (u16, String) {
     let mut agent = state.lock().unwrap();
-    let wan = seen.target.contains("wan=1");
-    match (seen.method.as_str(), seen.path()) {
+    let wan = seen.query_value("wan") == Some("1");
+    match (seen.method.as_str(), seen.path.as_str()) {
         ("GET", "/v1/agent/self") => (200, agent.agent_self.to_string()),
         ("GET", "/v1/agent/members") if wan => (200, agent.wan.to_string()),
         ("GET", "/v1/agent/members") => (200, agent.lan.to_string()),
@@ -195,10 +152,12 @@ fn answer(seen: &Seen, state: &Mutex<Agent>) -> (u16, String) {
     }
 }
 
-fn serve(mut stream: impl Read + Write, log: &Mutex<Vec<Seen>>, state: &Mutex<Agent>) {
-    let Some(seen) = read_request(&mut stream) else {
+fn serve(stream: impl Read + Write, log: &Mutex<Vec<Seen>>, state: &Mutex<Agent>) {
+    let mut reader = BufReader::new(stream);
+    let Some(seen) = Seen::read_from(&mut reader) else {
         return;
     };
+    let mut stream = reader.into_inner();
     log.lock().unwrap().push(seen.clone());
     let (status, body) = answer(&seen, state);
     let kind = if status == 200 {
@@ -322,11 +281,11 @@ fn assert_token_everywhere_and_never_printed(fake: &Fake, run: &Run) {
     assert!(!requests.is_empty());
     for r in &requests {
         assert_eq!(
-            r.headers.get("x-consul-token").map(String::as_str),
+            r.header("x-consul-token"),
             Some(TOKEN),
             "{} {}",
             r.method,
-            r.target
+            r.raw_path
         );
     }
     assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
@@ -472,7 +431,8 @@ fn joins_are_sent_as_given_then_the_federation_converges() {
         .filter(|r| r.method == "PUT")
         .collect();
     assert_eq!(joins.len(), 1);
-    assert_eq!(joins[0].target, "/v1/agent/join/10.2.10.11?wan=1");
+    assert_eq!(joins[0].raw_path, "/v1/agent/join/10.2.10.11");
+    assert_eq!(joins[0].query, [("wan".to_string(), "1".to_string())]);
     assert!(run.report().healthy);
     assert_token_everywhere_and_never_printed(&fake, &run);
 }
