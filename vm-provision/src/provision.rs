@@ -3,14 +3,14 @@
 //! that is already right changes nothing (no file rewritten, no agent
 //! restarted).
 //!
-//! The state is read in one round trip ([`Probe`]); then, in order:
+//! The state is read in one round trip (one probe script); then, in order:
 //! packages (prerequisites, Docker on clients), the `consul` user, the
 //! folders, the Consul and Nomad binaries (uploaded, or downloaded on the
 //! host and checked against HashiCorp's `SHA256SUMS`), the rendered files
 //! and TLS material, the services (enabled, started, restarted only when
-//! their binary, config or unit changed), and last a check, from the host
-//! itself, that each agent answers on its HTTP API for the right region
-//! and datacenter.
+//! their binary, config or unit changed) and, in the same command, a
+//! check from the host itself that each agent answers on its HTTP API for
+//! the right region and datacenter.
 //!
 //! With [`Settings::dry_run`] the same plan is computed and reported
 //! (file changes as short diffs, secrets redacted) and nothing is changed.
