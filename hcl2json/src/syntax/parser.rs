@@ -2460,690 +2460,630 @@ mod tests {
         );
     }
 
+    /// Checks a table of `(src, rendering)` cases with [`expr`], so that a
+    /// test lists its cases instead of repeating the assertion; a failure
+    /// names the case.
+    #[track_caller]
+    fn renders(cases: &[(&str, &str)]) {
+        for &(src, want) in cases {
+            assert_eq!(expr(src), want, "rendering of the value {src:?}");
+        }
+    }
+
+    /// Checks a table of `(src, rendering)` cases with [`body`], as
+    /// [`renders`] does for values.
+    #[track_caller]
+    fn bodies_render(cases: &[(&str, &str)]) {
+        for &(src, want) in cases {
+            assert_eq!(body(src), want, "rendering of the body {src:?}");
+        }
+    }
+
+    /// Checks a table of `(src, pos, summary)` cases with [`fails`], which
+    /// names the failing case.
+    #[track_caller]
+    fn fail_with(cases: &[(&str, &str, &str)]) {
+        for &(src, pos, summary) in cases {
+            fails(src, pos, summary);
+        }
+    }
+
     // ----- Literals -----------------------------------------------------
 
     #[test]
     fn numbers() {
-        assert_eq!(expr("1"), "1");
-        assert_eq!(expr("1.5"), "1.5");
-        assert_eq!(expr("1e3"), "1000");
-        assert_eq!(expr("1.5E-2"), "0.015");
-        assert_eq!(expr("2.0"), "2");
-        assert_eq!(expr("007"), "7");
-        assert_eq!(expr("9223372036854775807"), "9223372036854775807");
-        assert_eq!(expr("99999999999999999999"), "1e20");
+        renders(&[
+            ("1", "1"),
+            ("1.5", "1.5"),
+            ("1e3", "1000"),
+            ("1.5E-2", "0.015"),
+            ("2.0", "2"),
+            ("007", "7"),
+            ("9223372036854775807", "9223372036854775807"),
+            ("99999999999999999999", "1e20"),
+        ]);
         fails("a = 1.2.3\n", "1:5", "Invalid number literal:");
     }
 
     #[test]
     fn keywords_are_whole_identifiers_only() {
-        assert_eq!(expr("true"), "true");
-        assert_eq!(expr("false"), "false");
-        assert_eq!(expr("null"), "null");
-        assert_eq!(expr("nullable"), "nullable");
-        assert_eq!(expr("true_"), "true_");
-        assert_eq!(expr("a-b"), "a-b");
-        assert_eq!(expr("a - b"), "(a - b)");
-        assert_eq!(expr("ünïcode_ñ"), "ünïcode_ñ");
+        renders(&[
+            ("true", "true"),
+            ("false", "false"),
+            ("null", "null"),
+            ("nullable", "nullable"),
+            ("true_", "true_"),
+            ("a-b", "a-b"),
+            ("a - b", "(a - b)"),
+            ("ünïcode_ñ", "ünïcode_ñ"),
+        ]);
     }
 
     // ----- Quoted templates -----------------------------------------------
 
     #[test]
     fn plain_strings() {
-        assert_eq!(expr(r#""abc""#), r#"(tmpl "abc")"#);
-        assert_eq!(expr(r#""""#), "(tmpl)");
-        assert_eq!(expr(r#""é ✓""#), r#"(tmpl "é ✓")"#);
+        renders(&[
+            (r#""abc""#, r#"(tmpl "abc")"#),
+            (r#""""#, "(tmpl)"),
+            (r#""é ✓""#, r#"(tmpl "é ✓")"#),
+        ]);
     }
 
     #[test]
     fn escapes() {
-        assert_eq!(expr(r#""a\n\r\t\"\\b""#), r#"(tmpl "a\n\r\t\"\\b")"#);
-        assert_eq!(expr(r#""\u00e9\U0001F600""#), r#"(tmpl "é😀")"#);
-        assert_eq!(
-            expr(r#""$${x} %%{y} $$ % $""#),
-            r#"(tmpl "${x} %{y} $$ % $")"#
-        );
-        assert_eq!(expr(r#""$${~x}""#), r#"(tmpl "${~x}")"#);
-        fails(
-            "a = \"\\x\"\n",
-            "1:6",
-            "Invalid escape sequence: The symbol \"x\"",
-        );
-        fails(
-            "a = \"\\u12\"\n",
-            "1:6",
-            "Invalid escape sequence: The \\u escape",
-        );
-        fails(
-            "a = \"\\UD800\"\n",
-            "1:6",
-            "Invalid escape sequence: The \\U escape",
-        );
-        fails(
-            "a = \"\\uD800\"\n",
-            "1:6",
-            "Invalid escape sequence: Cannot encode character U+d800",
-        );
+        renders(&[
+            (r#""a\n\r\t\"\\b""#, r#"(tmpl "a\n\r\t\"\\b")"#),
+            (r#""\u00e9\U0001F600""#, r#"(tmpl "é😀")"#),
+            (r#""$${x} %%{y} $$ % $""#, r#"(tmpl "${x} %{y} $$ % $")"#),
+            (r#""$${~x}""#, r#"(tmpl "${~x}")"#),
+        ]);
+        fail_with(&[
+            (
+                "a = \"\\x\"\n",
+                "1:6",
+                "Invalid escape sequence: The symbol \"x\"",
+            ),
+            (
+                "a = \"\\u12\"\n",
+                "1:6",
+                "Invalid escape sequence: The \\u escape",
+            ),
+            (
+                "a = \"\\UD800\"\n",
+                "1:6",
+                "Invalid escape sequence: The \\U escape",
+            ),
+            (
+                "a = \"\\uD800\"\n",
+                "1:6",
+                "Invalid escape sequence: Cannot encode character U+d800",
+            ),
+        ]);
     }
 
     #[test]
     fn interpolations_and_literals_merge() {
-        assert_eq!(expr(r#""${x}""#), "(tmpl ${x})");
-        assert_eq!(
-            expr(r#""a${x}b${y.z}c""#),
-            r#"(tmpl "a" ${x} "b" ${y.z} "c")"#
-        );
-        assert_eq!(expr(r#""a\n$b%c""#), r#"(tmpl "a\n$b%c")"#);
-        assert_eq!(expr(r#""${ {a = 1}.a }""#), "(tmpl ${{a=1}.a})");
-        assert_eq!(expr(r#""${"${x}"}""#), "(tmpl ${(tmpl ${x})})");
-        assert_eq!(
-            expr(r#""${x ? "a" : "b"}""#),
-            r#"(tmpl ${(x ? (tmpl "a") : (tmpl "b"))})"#
-        );
+        renders(&[
+            (r#""${x}""#, "(tmpl ${x})"),
+            (r#""a${x}b${y.z}c""#, r#"(tmpl "a" ${x} "b" ${y.z} "c")"#),
+            (r#""a\n$b%c""#, r#"(tmpl "a\n$b%c")"#),
+            (r#""${ {a = 1}.a }""#, "(tmpl ${{a=1}.a})"),
+            (r#""${"${x}"}""#, "(tmpl ${(tmpl ${x})})"),
+            (
+                r#""${x ? "a" : "b"}""#,
+                r#"(tmpl ${(x ? (tmpl "a") : (tmpl "b"))})"#,
+            ),
+        ]);
     }
 
     #[test]
     fn directives() {
-        assert_eq!(
-            expr(r#""%{if x}a%{else}b%{endif}""#),
-            r#"(tmpl (if x (tmpl "a") (tmpl "b")))"#
-        );
-        assert_eq!(
-            expr(r#""%{ if x }a%{ endif }""#),
-            r#"(tmpl (if x (tmpl "a") (tmpl)))"#
-        );
-        assert_eq!(
-            expr(r#""%{for k, v in m}${k}=${v};%{endfor}""#),
-            r#"(tmpl (for k v m (tmpl ${k} "=" ${v} ";")))"#
-        );
-        assert_eq!(
-            expr(r#""%{for v in l}%{if v}y%{endif}%{endfor}""#),
-            r#"(tmpl (for _ v l (tmpl (if v (tmpl "y") (tmpl)))))"#
-        );
+        renders(&[
+            (
+                r#""%{if x}a%{else}b%{endif}""#,
+                r#"(tmpl (if x (tmpl "a") (tmpl "b")))"#,
+            ),
+            (
+                r#""%{ if x }a%{ endif }""#,
+                r#"(tmpl (if x (tmpl "a") (tmpl)))"#,
+            ),
+            (
+                r#""%{for k, v in m}${k}=${v};%{endfor}""#,
+                r#"(tmpl (for k v m (tmpl ${k} "=" ${v} ";")))"#,
+            ),
+            (
+                r#""%{for v in l}%{if v}y%{endif}%{endfor}""#,
+                r#"(tmpl (for _ v l (tmpl (if v (tmpl "y") (tmpl)))))"#,
+            ),
+        ]);
     }
 
     #[test]
     fn strip_markers_in_quoted_templates() {
-        assert_eq!(expr(r#"" a ${~ x ~} b ""#), r#"(tmpl " a" ${x} "b ")"#);
-        assert_eq!(expr(r#""\n\t ${~x}""#), "(tmpl \"\" ${x})");
-        assert_eq!(
-            expr(r#""%{ if x ~} a %{~ else ~} b %{~ endif }""#),
-            r#"(tmpl (if x (tmpl "a") (tmpl "b")))"#
-        );
-        // The whitespace of a value is not stripped, and a sequence in
-        // between stops a strip marker.
-        assert_eq!(
-            expr(r#""${"a " ~}${" b"}""#),
-            r#"(tmpl ${(tmpl "a ")} ${(tmpl " b")})"#
-        );
-        // What is left of stripped text still counts as a literal part: the
-        // template is not a lone interpolation.
-        assert_eq!(expr(r#""${x ~} ""#), "(tmpl ${x} \"\")");
+        renders(&[
+            (r#"" a ${~ x ~} b ""#, r#"(tmpl " a" ${x} "b ")"#),
+            (r#""\n\t ${~x}""#, "(tmpl \"\" ${x})"),
+            (
+                r#""%{ if x ~} a %{~ else ~} b %{~ endif }""#,
+                r#"(tmpl (if x (tmpl "a") (tmpl "b")))"#,
+            ),
+            // The whitespace of a value is not stripped, and a sequence in
+            // between stops a strip marker.
+            (
+                r#""${"a " ~}${" b"}""#,
+                r#"(tmpl ${(tmpl "a ")} ${(tmpl " b")})"#,
+            ),
+            // What is left of stripped text still counts as a literal part: the
+            // template is not a lone interpolation.
+            (r#""${x ~} ""#, "(tmpl ${x} \"\")"),
+        ]);
     }
 
     #[test]
     fn template_errors() {
-        fails("a = \"abc\nb = 1\n", "1:9", "Invalid multi-line string:");
-        fails("a = \"abc", "1:5", "Unterminated template string:");
-        fails("a = \"${\n", "2:1", "Missing expression:");
-        fails(
-            "a = \"${x\"\n",
-            "1:6",
-            "Unclosed template interpolation sequence:",
-        );
-        fails("a = \"${x:y}\"\n", "1:9", "Extra characters after interpolation expression: Template interpolation doesn't expect a colon");
-        fails(
-            "a = \"${x y}\"\n",
-            "1:10",
-            "Extra characters after interpolation expression: Expected a closing brace",
-        );
-        fails(
-            "a = \"${}\"\n",
-            "1:8",
-            "Invalid expression: Expected the start of an expression, but found \"}\".",
-        );
-        fails("a = \"%{ iff x }\"\n", "1:9", "Invalid template control keyword: \"iff\" is not a valid template control keyword. Did you mean \"if\"?");
-        fails("a = \"%{ 1 }\"\n", "1:9", "Invalid template directive:");
-        fails(
-            "a = \"%{ if x y }\"\n",
-            "1:14",
-            "Extra characters in if marker:",
-        );
-        fails("a = \"%{ endif }\"\n", "1:6", "Unexpected endif directive:");
-        fails("a = \"%{ if x }\"\n", "1:6", "Unexpected end of template: The if directive at 1:6 is missing its corresponding endif directive.");
-        fails(
-            "a = \"%{ if x }%{ else }%{ else }%{ endif }\"\n",
-            "1:24",
-            "Unexpected else directive: Already in the else clause for the if started at 1:6.",
-        );
-        fails(
-            "a = \"%{ if x }%{ endfor }\"\n",
-            "1:15",
-            "Unexpected endfor directive: Expecting an endif directive",
-        );
-        fails(
-            "a = \"%{ for x in y }%{ else }%{ endfor }\"\n",
-            "1:21",
-            "Unexpected else directive: An else clause is not expected for a for directive.",
-        );
-        fails(
-            "a = \"%{ for x in y }\"\n",
-            "1:6",
-            "Unexpected end of template: The for directive at 1:6",
-        );
-        fails(
-            "a = \"%{ for 1 in y }%{ endfor }\"\n",
-            "1:13",
-            "Invalid 'for' directive: For directive requires variable name after 'for'.",
-        );
-        fails(
-            "a = \"%{ for x y }%{ endfor }\"\n",
-            "1:15",
-            "Invalid 'for' directive: For directive requires 'in' keyword after names.",
-        );
-        fails("a = \"\\\n\"\n", "1:6", "Invalid character:");
+        fail_with(&[
+            ("a = \"abc\nb = 1\n", "1:9", "Invalid multi-line string:"),
+            ("a = \"abc", "1:5", "Unterminated template string:"),
+            ("a = \"${\n", "2:1", "Missing expression:"),
+            ("a = \"${x\"\n", "1:6", "Unclosed template interpolation sequence:"),
+            ("a = \"${x:y}\"\n", "1:9", "Extra characters after interpolation expression: Template interpolation doesn't expect a colon"),
+            ("a = \"${x y}\"\n", "1:10", "Extra characters after interpolation expression: Expected a closing brace"),
+            ("a = \"${}\"\n", "1:8", "Invalid expression: Expected the start of an expression, but found \"}\"."),
+            ("a = \"%{ iff x }\"\n", "1:9", "Invalid template control keyword: \"iff\" is not a valid template control keyword. Did you mean \"if\"?"),
+            ("a = \"%{ 1 }\"\n", "1:9", "Invalid template directive:"),
+            ("a = \"%{ if x y }\"\n", "1:14", "Extra characters in if marker:"),
+            ("a = \"%{ endif }\"\n", "1:6", "Unexpected endif directive:"),
+            ("a = \"%{ if x }\"\n", "1:6", "Unexpected end of template: The if directive at 1:6 is missing its corresponding endif directive."),
+            ("a = \"%{ if x }%{ else }%{ else }%{ endif }\"\n", "1:24", "Unexpected else directive: Already in the else clause for the if started at 1:6."),
+            ("a = \"%{ if x }%{ endfor }\"\n", "1:15", "Unexpected endfor directive: Expecting an endif directive"),
+            ("a = \"%{ for x in y }%{ else }%{ endfor }\"\n", "1:21", "Unexpected else directive: An else clause is not expected for a for directive."),
+            ("a = \"%{ for x in y }\"\n", "1:6", "Unexpected end of template: The for directive at 1:6"),
+            ("a = \"%{ for 1 in y }%{ endfor }\"\n", "1:13", "Invalid 'for' directive: For directive requires variable name after 'for'."),
+            ("a = \"%{ for x y }%{ endfor }\"\n", "1:15", "Invalid 'for' directive: For directive requires 'in' keyword after names."),
+            ("a = \"\\\n\"\n", "1:6", "Invalid character:"),
+        ]);
     }
 
     // ----- Heredocs -------------------------------------------------------
 
     #[test]
     fn heredocs() {
-        assert_eq!(
-            expr("<<EOT\nhello\n  world\nEOT\n"),
-            r#"(tmpl "hello\n  world\n")"#
-        );
-        assert_eq!(expr("<<EOT\nEOT\n"), "(tmpl)");
-        assert_eq!(expr("<<EOT\nx\n   EOT   \n"), r#"(tmpl "x\n")"#);
-        assert_eq!(
-            expr("<<EOT\nEOTX\n EOT x\nEOT\n"),
-            r#"(tmpl "EOTX\n EOT x\n")"#
-        );
-        assert_eq!(expr("<<EOT\r\na\r\nEOT\r\n"), r#"(tmpl "a\r\n")"#);
-        assert_eq!(
-            expr("<<EOT\n$${x} %%{y} \\n\nEOT\n"),
-            r#"(tmpl "${x} %{y} \\n\n")"#
-        );
-        assert_eq!(
-            expr("<<EOT\nHi ${name}!\n%{ if x }y%{ endif }\nEOT\n"),
-            r#"(tmpl "Hi " ${name} "!\n" (if x (tmpl "y") (tmpl)) "\n")"#
-        );
-        assert_eq!(
-            expr("<<A\n${<<B\ninner\nB\n}\nA\n"),
-            r#"(tmpl ${(tmpl "inner\n")} "\n")"#
-        );
-        assert_eq!(expr("[<<EOT\nx\nEOT\n, 2]"), r#"[(tmpl "x\n") 2]"#);
+        renders(&[
+            (
+                "<<EOT\nhello\n  world\nEOT\n",
+                r#"(tmpl "hello\n  world\n")"#,
+            ),
+            ("<<EOT\nEOT\n", "(tmpl)"),
+            ("<<EOT\nx\n   EOT   \n", r#"(tmpl "x\n")"#),
+            ("<<EOT\nEOTX\n EOT x\nEOT\n", r#"(tmpl "EOTX\n EOT x\n")"#),
+            ("<<EOT\r\na\r\nEOT\r\n", r#"(tmpl "a\r\n")"#),
+            (
+                "<<EOT\n$${x} %%{y} \\n\nEOT\n",
+                r#"(tmpl "${x} %{y} \\n\n")"#,
+            ),
+            (
+                "<<EOT\nHi ${name}!\n%{ if x }y%{ endif }\nEOT\n",
+                r#"(tmpl "Hi " ${name} "!\n" (if x (tmpl "y") (tmpl)) "\n")"#,
+            ),
+            (
+                "<<A\n${<<B\ninner\nB\n}\nA\n",
+                r#"(tmpl ${(tmpl "inner\n")} "\n")"#,
+            ),
+            ("[<<EOT\nx\nEOT\n, 2]", r#"[(tmpl "x\n") 2]"#),
+        ]);
     }
 
     #[test]
     fn flush_heredocs_remove_the_common_indentation() {
-        assert_eq!(
-            expr("<<-EOT\n    a\n      b\n    EOT\n"),
-            r#"(tmpl "a\n  b\n")"#
-        );
-        // Blank lines, even of spaces, neither count nor change.
-        assert_eq!(
-            expr("<<-EOT\n    a\n\n          \n      b\n  EOT\n"),
-            r#"(tmpl "a\n\n          \n  b\n")"#
-        );
-        // The closing marker's indentation does not count.
-        assert_eq!(expr("<<-EOT\n  a\n EOT\n"), r#"(tmpl "a\n")"#);
-        // A line that starts with a sequence is not indented at all.
-        assert_eq!(
-            expr("<<-EOT\n${x}\n    b\nEOT\n"),
-            r#"(tmpl ${x} "\n    b\n")"#
-        );
-        // Text before a sequence is trimmed like any line start.
-        assert_eq!(
-            expr("<<-EOT\n    ${x} a\n      b\n    EOT\n"),
-            r#"(tmpl "" ${x} " a\n  b\n")"#
-        );
-        assert_eq!(
-            expr("<<-EOT\r\n  a\r\n    b\r\n  EOT\r\n"),
-            r#"(tmpl "a\r\n  b\r\n")"#
-        );
-        assert_eq!(expr("<<-EOT\n\ta\n\t\tb\n\tEOT\n"), r#"(tmpl "a\n\tb\n")"#);
+        renders(&[
+            ("<<-EOT\n    a\n      b\n    EOT\n", r#"(tmpl "a\n  b\n")"#),
+            // Blank lines, even of spaces, neither count nor change.
+            (
+                "<<-EOT\n    a\n\n          \n      b\n  EOT\n",
+                r#"(tmpl "a\n\n          \n  b\n")"#,
+            ),
+            // The closing marker's indentation does not count.
+            ("<<-EOT\n  a\n EOT\n", r#"(tmpl "a\n")"#),
+            // A line that starts with a sequence is not indented at all.
+            ("<<-EOT\n${x}\n    b\nEOT\n", r#"(tmpl ${x} "\n    b\n")"#),
+            // Text before a sequence is trimmed like any line start.
+            (
+                "<<-EOT\n    ${x} a\n      b\n    EOT\n",
+                r#"(tmpl "" ${x} " a\n  b\n")"#,
+            ),
+            (
+                "<<-EOT\r\n  a\r\n    b\r\n  EOT\r\n",
+                r#"(tmpl "a\r\n  b\r\n")"#,
+            ),
+            ("<<-EOT\n\ta\n\t\tb\n\tEOT\n", r#"(tmpl "a\n\tb\n")"#),
+        ]);
     }
 
     #[test]
     fn strip_markers_in_heredocs_work_on_one_line() {
-        // As in HCL, `~}` strips up to the end of its line only, and `${~`
-        // the text since the start of its line.
-        assert_eq!(
-            expr("<<EOT\n%{ if x ~}\n  y\n  %{~ endif }\nEOT\n"),
-            r#"(tmpl (if x (tmpl "  y\n") (tmpl)) "\n")"#
-        );
-        assert_eq!(
-            expr("<<EOT\nx ${~ y ~}\n\n  z\nEOT\n"),
-            r#"(tmpl "x" ${y} "\n  z\n")"#
-        );
-        // The usual loop idiom.
-        assert_eq!(
-            expr("<<EOT\n%{ for x in xs ~}\nline ${x}\n%{ endfor ~}\nEOT\n"),
-            r#"(tmpl (for _ x xs (tmpl "line " ${x} "\n")) "")"#
-        );
-        // Stripped lines are not line starts any more for `<<-`.
-        assert_eq!(
-            expr("<<-EOT\n  %{ for x in xs ~}\n    line ${x}\n  %{ endfor ~}\n  EOT\n"),
-            r#"(tmpl "" (for _ x xs (tmpl "    line " ${x} "\n")) "")"#
-        );
+        renders(&[
+            // As in HCL, `~}` strips up to the end of its line only, and `${~`
+            // the text since the start of its line.
+            (
+                "<<EOT\n%{ if x ~}\n  y\n  %{~ endif }\nEOT\n",
+                r#"(tmpl (if x (tmpl "  y\n") (tmpl)) "\n")"#,
+            ),
+            (
+                "<<EOT\nx ${~ y ~}\n\n  z\nEOT\n",
+                r#"(tmpl "x" ${y} "\n  z\n")"#,
+            ),
+            // The usual loop idiom.
+            (
+                "<<EOT\n%{ for x in xs ~}\nline ${x}\n%{ endfor ~}\nEOT\n",
+                r#"(tmpl (for _ x xs (tmpl "line " ${x} "\n")) "")"#,
+            ),
+            // Stripped lines are not line starts any more for `<<-`.
+            (
+                "<<-EOT\n  %{ for x in xs ~}\n    line ${x}\n  %{ endfor ~}\n  EOT\n",
+                r#"(tmpl "" (for _ x xs (tmpl "    line " ${x} "\n")) "")"#,
+            ),
+        ]);
     }
 
     #[test]
     fn heredoc_errors() {
-        fails("a = <<EOT\nhello\n", "1:5", "Unterminated template string:");
-        // The closing marker needs its newline, as in HCL.
-        fails(
-            "a = <<EOT\nhello\nEOT",
-            "1:5",
-            "Unterminated template string:",
-        );
-        fails(
-            "a = <<EOT\n${x\nEOT\n",
-            "3:1",
-            "Extra characters after interpolation expression:",
-        );
-        fails("a = <<EOT x\n", "1:5", "Invalid expression:");
+        fail_with(&[
+            ("a = <<EOT\nhello\n", "1:5", "Unterminated template string:"),
+            // The closing marker needs its newline, as in HCL.
+            (
+                "a = <<EOT\nhello\nEOT",
+                "1:5",
+                "Unterminated template string:",
+            ),
+            (
+                "a = <<EOT\n${x\nEOT\n",
+                "3:1",
+                "Extra characters after interpolation expression:",
+            ),
+            ("a = <<EOT x\n", "1:5", "Invalid expression:"),
+        ]);
     }
 
     // ----- Operators ------------------------------------------------------
 
     #[test]
     fn precedence_and_associativity() {
-        assert_eq!(expr("1 + 2 * 3"), "(1 + (2 * 3))");
-        assert_eq!(expr("1 * 2 + 3"), "((1 * 2) + 3)");
-        assert_eq!(expr("a - b - c"), "((a - b) - c)");
-        assert_eq!(expr("a / b * c % d"), "(((a / b) * c) % d)");
-        assert_eq!(
-            expr("a || b && c == d < e + f * g"),
-            "(a || (b && (c == (d < (e + (f * g))))))"
-        );
-        assert_eq!(expr("a != b >= c <= d > e"), "(a != (((b >= c) <= d) > e))");
-        assert_eq!(expr("-a.b + !c"), "((-a.b) + (!c))");
-        assert_eq!(expr("-1 + 2"), "((-1) + 2)");
-        assert_eq!(expr("- -1"), "(-(-1))");
-        assert_eq!(expr("!!x"), "(!(!x))");
-        assert_eq!(expr("(a + b) * c"), "((((a + b))) * c)");
-        assert_eq!(expr("a ? b : c ? d : e"), "(a ? b : (c ? d : e))");
-        assert_eq!(expr("a ? b ? c : d : e"), "(a ? (b ? c : d) : e)");
-        assert_eq!(expr("a || b ? c + 1 : d"), "((a || b) ? (c + 1) : d)");
-        assert_eq!(
-            expr("x == 1 ? \"a\" : \"b\""),
-            r#"((x == 1) ? (tmpl "a") : (tmpl "b"))"#
-        );
+        renders(&[
+            ("1 + 2 * 3", "(1 + (2 * 3))"),
+            ("1 * 2 + 3", "((1 * 2) + 3)"),
+            ("a - b - c", "((a - b) - c)"),
+            ("a / b * c % d", "(((a / b) * c) % d)"),
+            (
+                "a || b && c == d < e + f * g",
+                "(a || (b && (c == (d < (e + (f * g))))))",
+            ),
+            ("a != b >= c <= d > e", "(a != (((b >= c) <= d) > e))"),
+            ("-a.b + !c", "((-a.b) + (!c))"),
+            ("-1 + 2", "((-1) + 2)"),
+            ("- -1", "(-(-1))"),
+            ("!!x", "(!(!x))"),
+            ("(a + b) * c", "((((a + b))) * c)"),
+            ("a ? b : c ? d : e", "(a ? b : (c ? d : e))"),
+            ("a ? b ? c : d : e", "(a ? (b ? c : d) : e)"),
+            ("a || b ? c + 1 : d", "((a || b) ? (c + 1) : d)"),
+            (
+                "x == 1 ? \"a\" : \"b\"",
+                r#"((x == 1) ? (tmpl "a") : (tmpl "b"))"#,
+            ),
+        ]);
     }
 
     #[test]
     fn operator_errors() {
-        fails(
-            "a = 1 +\n",
-            "1:8",
-            "Invalid expression: Expected the start of an expression, but found a newline.",
-        );
-        fails(
-            "a = x ? y\n",
-            "1:10",
-            "Missing false expression in conditional:",
-        );
-        fails("a = x & y\n", "1:7", "Unsupported operator: Bitwise operators are not supported. Did you mean boolean AND (\"&&\")?");
-        fails("a = x ** y\n", "1:8", "Invalid expression:");
-        fails("a = ~x\n", "1:5", "Unsupported operator:");
+        fail_with(&[
+            ("a = 1 +\n", "1:8", "Invalid expression: Expected the start of an expression, but found a newline."),
+            ("a = x ? y\n", "1:10", "Missing false expression in conditional:"),
+            ("a = x & y\n", "1:7", "Unsupported operator: Bitwise operators are not supported. Did you mean boolean AND (\"&&\")?"),
+            ("a = x ** y\n", "1:8", "Invalid expression:"),
+            ("a = ~x\n", "1:5", "Unsupported operator:"),
+        ]);
     }
 
     // ----- Traversals and splats ------------------------------------------
 
     #[test]
     fn traversals() {
-        assert_eq!(expr("var.a[0]"), "var.a[0]");
-        assert_eq!(expr("a.b.c"), "a.b.c");
-        assert_eq!(expr("a[\"k\"][i + 1]"), r#"a[(tmpl "k")][(i + 1)]"#);
-        assert_eq!(expr("a.0"), "a[0]");
-        assert_eq!(expr("a.0.b"), "a[0].b");
-        assert_eq!(expr("f(x).y[0]"), "f(x).y[0]");
-        assert_eq!(expr("a[\n0\n]"), "a[0]");
-        assert_eq!(expr("(a).b"), "((a)).b");
-        assert_eq!(expr("\"s\".x"), r#"(tmpl "s").x"#);
-        fails("a = x.0.1\n", "1:7", "Invalid legacy index syntax: When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax instead, like [0][1].");
-        fails("a = x.\n", "1:7", "Invalid attribute name:");
-        fails("a = x[0\n", "2:1", "Missing close bracket on index:");
-        fails("a = x[0 1]\n", "1:9", "Missing close bracket on index:");
+        renders(&[
+            ("var.a[0]", "var.a[0]"),
+            ("a.b.c", "a.b.c"),
+            ("a[\"k\"][i + 1]", r#"a[(tmpl "k")][(i + 1)]"#),
+            ("a.0", "a[0]"),
+            ("a.0.b", "a[0].b"),
+            ("f(x).y[0]", "f(x).y[0]"),
+            ("a[\n0\n]", "a[0]"),
+            ("(a).b", "((a)).b"),
+            ("\"s\".x", r#"(tmpl "s").x"#),
+        ]);
+        fail_with(&[
+            ("a = x.0.1\n", "1:7", "Invalid legacy index syntax: When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax instead, like [0][1]."),
+            ("a = x.\n", "1:7", "Invalid attribute name:"),
+            ("a = x[0\n", "2:1", "Missing close bracket on index:"),
+            ("a = x[0 1]\n", "1:9", "Missing close bracket on index:"),
+        ]);
     }
 
     #[test]
     fn splats() {
-        assert_eq!(expr("a.*"), "(a.*)");
-        assert_eq!(expr("a.*.b.c"), "(a.*.b.c)");
-        // An attribute-only splat takes attributes only: the index applies
-        // to its result.
-        assert_eq!(expr("a.*.b[0]"), "(a.*.b)[0]");
-        assert_eq!(expr("a.*.b.0"), "(a.*.b[0])");
-        assert_eq!(expr("a[*]"), "(a[*])");
-        assert_eq!(expr("a[*].b[0].c"), "(a[*].b[0].c)");
-        assert_eq!(expr("a[*].b.0"), "(a[*].b[0])");
-        assert_eq!(expr("a.*.b[*].c"), "((a.*.b)[*].c)");
-        // A splat ends at the first token that is not a traversal.
-        assert_eq!(expr("a[*].b + 1"), "((a[*].b) + 1)");
-        assert_eq!(expr("length(a[*].id)"), "length((a[*].id))");
-        fails("a = x.*.*\n", "1:9", "Nested splat expression not allowed:");
-        // Inside a full splat's steps, splats nest as in HCL: `[*]` takes
-        // every step after it, `.*` its attribute steps.
-        assert_eq!(expr("x[*].y[*]"), "(x[*].y[*])");
-        assert_eq!(expr("x[*].y[*].z[0]"), "(x[*].y[*].z[0])");
-        assert_eq!(expr("x[*].*"), "(x[*].*)");
-        assert_eq!(expr("x[*].y.*.z[1]"), "(x[*].y.*.z[1])");
-        fails(
-            "a = x[*].y.*.*\n",
-            "1:14",
-            "Nested splat expression not allowed:",
-        );
-        fails("a = x[*\n", "1:8", "Missing close bracket on splat index:");
+        renders(&[
+            ("a.*", "(a.*)"),
+            ("a.*.b.c", "(a.*.b.c)"),
+            // An attribute-only splat takes attributes only: the index applies
+            // to its result.
+            ("a.*.b[0]", "(a.*.b)[0]"),
+            ("a.*.b.0", "(a.*.b[0])"),
+            ("a[*]", "(a[*])"),
+            ("a[*].b[0].c", "(a[*].b[0].c)"),
+            ("a[*].b.0", "(a[*].b[0])"),
+            ("a.*.b[*].c", "((a.*.b)[*].c)"),
+            // A splat ends at the first token that is not a traversal.
+            ("a[*].b + 1", "((a[*].b) + 1)"),
+            ("length(a[*].id)", "length((a[*].id))"),
+            // Inside a full splat's steps, splats nest as in HCL: `[*]` takes
+            // every step after it, `.*` its attribute steps.
+            ("x[*].y[*]", "(x[*].y[*])"),
+            ("x[*].y[*].z[0]", "(x[*].y[*].z[0])"),
+            ("x[*].*", "(x[*].*)"),
+            ("x[*].y.*.z[1]", "(x[*].y.*.z[1])"),
+        ]);
+        fail_with(&[
+            ("a = x.*.*\n", "1:9", "Nested splat expression not allowed:"),
+            (
+                "a = x[*].y.*.*\n",
+                "1:14",
+                "Nested splat expression not allowed:",
+            ),
+            ("a = x[*\n", "1:8", "Missing close bracket on splat index:"),
+        ]);
     }
 
     // ----- Calls ------------------------------------------------------------
 
     #[test]
     fn calls() {
-        assert_eq!(expr("f()"), "f()");
-        assert_eq!(expr("f(1, \"a\", x)"), r#"f(1, (tmpl "a"), x)"#);
-        assert_eq!(expr("f(1,)"), "f(1)");
-        assert_eq!(expr("f(1, xs...)"), "f(1, xs...)");
-        assert_eq!(expr("f(\n  1,\n  2\n)"), "f(1, 2)");
-        assert_eq!(expr("f (1)"), "f(1)");
-        assert_eq!(expr("provider::aws::arn(x)"), "provider::aws::arn(x)");
-        fails("a = f(1 2)\n", "1:9", "Missing argument separator:");
-        fails(
-            "a = f(1, xs..., 2)\n",
-            "1:12",
-            "Missing closing parenthesis:",
-        );
-        fails("a = f(1", "1:5", "Unterminated function call:");
-        fails("a = f::(1)\n", "1:8", "Missing function name:");
-        fails("a = f::g\n", "1:9", "Missing open parenthesis:");
+        renders(&[
+            ("f()", "f()"),
+            ("f(1, \"a\", x)", r#"f(1, (tmpl "a"), x)"#),
+            ("f(1,)", "f(1)"),
+            ("f(1, xs...)", "f(1, xs...)"),
+            ("f(\n  1,\n  2\n)", "f(1, 2)"),
+            ("f (1)", "f(1)"),
+            ("provider::aws::arn(x)", "provider::aws::arn(x)"),
+        ]);
+        fail_with(&[
+            ("a = f(1 2)\n", "1:9", "Missing argument separator:"),
+            (
+                "a = f(1, xs..., 2)\n",
+                "1:12",
+                "Missing closing parenthesis:",
+            ),
+            ("a = f(1", "1:5", "Unterminated function call:"),
+            ("a = f::(1)\n", "1:8", "Missing function name:"),
+            ("a = f::g\n", "1:9", "Missing open parenthesis:"),
+        ]);
     }
 
     // ----- Collections --------------------------------------------------------
 
     #[test]
     fn tuples() {
-        assert_eq!(expr("[]"), "[]");
-        assert_eq!(expr("[1, 2,]"), "[1 2]");
-        assert_eq!(expr("[\n  1,\n  2\n]"), "[1 2]");
-        assert_eq!(expr("[1, [2, [3]]]"), "[1 [2 [3]]]");
-        fails("a = [1\n2]\n", "2:1", "Missing item separator:");
-        fails(
-            "a = [1, 2",
-            "1:5",
-            "Unterminated tuple constructor expression:",
-        );
-        fails(
-            "a = [for, x]\n",
-            "1:9",
-            "Invalid 'for' expression: For expression requires variable name",
-        );
+        renders(&[
+            ("[]", "[]"),
+            ("[1, 2,]", "[1 2]"),
+            ("[\n  1,\n  2\n]", "[1 2]"),
+            ("[1, [2, [3]]]", "[1 [2 [3]]]"),
+        ]);
+        fail_with(&[
+            ("a = [1\n2]\n", "2:1", "Missing item separator:"),
+            (
+                "a = [1, 2",
+                "1:5",
+                "Unterminated tuple constructor expression:",
+            ),
+            (
+                "a = [for, x]\n",
+                "1:9",
+                "Invalid 'for' expression: For expression requires variable name",
+            ),
+        ]);
     }
 
     #[test]
     fn objects() {
-        assert_eq!(expr("{}"), "{}");
-        assert_eq!(
-            expr("{ a = 1, \"b\" = 2, (c) = 3, d: 4 }"),
-            r#"{a=1 <(tmpl "b")>=2 <((c))>=3 d=4}"#
-        );
-        assert_eq!(expr("{\n  a = 1\n  b = 2,\n}"), "{a=1 b=2}");
-        assert_eq!(
-            expr("{ null = 1, true = 2, for2 = 3 }"),
-            "{null=1 true=2 for2=3}"
-        );
-        assert_eq!(expr("{ a.b = 1, 1 = 2 }"), "{<a.b>=1 <1>=2}");
-        assert_eq!(expr("{ a = { b = [1] } }"), "{a={b=[1]}}");
-        assert_eq!(expr("{\n  # c\n  a = 1 # c\n}"), "{a=1}");
-        assert_eq!(expr("{\n  a = (1 +\n  2)\n}"), "{a=(((1 + 2)))}");
-        fails(
-            "a = { a = 1 b = 2 }\n",
-            "1:13",
-            "Missing attribute separator:",
-        );
-        fails("a = { a }\n", "1:9", "Missing key/value separator:");
-        fails("a = { a b }\n", "1:9", "Missing key/value separator: Expected an equals sign (\"=\") to mark the beginning of the attribute value. If you intended");
-        fails("a = { a\n}\n", "1:8", "Missing attribute value:");
-        fails("a = {\n a = 1 +\n 2\n}\n", "2:9", "Invalid expression:");
-        fails(
-            "a = { a = 1",
-            "1:5",
-            "Unterminated object constructor expression:",
-        );
-        fails(
-            "a = { for = 1 }\n",
-            "1:11",
-            "Invalid 'for' expression: For expression requires variable name",
-        );
+        renders(&[
+            ("{}", "{}"),
+            (
+                "{ a = 1, \"b\" = 2, (c) = 3, d: 4 }",
+                r#"{a=1 <(tmpl "b")>=2 <((c))>=3 d=4}"#,
+            ),
+            ("{\n  a = 1\n  b = 2,\n}", "{a=1 b=2}"),
+            ("{ null = 1, true = 2, for2 = 3 }", "{null=1 true=2 for2=3}"),
+            ("{ a.b = 1, 1 = 2 }", "{<a.b>=1 <1>=2}"),
+            ("{ a = { b = [1] } }", "{a={b=[1]}}"),
+            ("{\n  # c\n  a = 1 # c\n}", "{a=1}"),
+            ("{\n  a = (1 +\n  2)\n}", "{a=(((1 + 2)))}"),
+        ]);
+        fail_with(&[
+            ("a = { a = 1 b = 2 }\n", "1:13", "Missing attribute separator:"),
+            ("a = { a }\n", "1:9", "Missing key/value separator:"),
+            ("a = { a b }\n", "1:9", "Missing key/value separator: Expected an equals sign (\"=\") to mark the beginning of the attribute value. If you intended"),
+            ("a = { a\n}\n", "1:8", "Missing attribute value:"),
+            ("a = {\n a = 1 +\n 2\n}\n", "2:9", "Invalid expression:"),
+            ("a = { a = 1", "1:5", "Unterminated object constructor expression:"),
+            ("a = { for = 1 }\n", "1:11", "Invalid 'for' expression: For expression requires variable name"),
+        ]);
     }
 
     #[test]
     fn for_expressions() {
-        assert_eq!(expr("[for v in xs : v]"), "(for _ v in xs : v)");
-        assert_eq!(
-            expr("[for i, v in xs : v if i < 2]"),
-            "(for i v in xs : v if (i < 2))"
-        );
-        assert_eq!(expr("{for k, v in m : k => v}"), "(for k v in m : k => v)");
-        assert_eq!(
-            expr("{for k, v in m : v => k... if k != \"\"}"),
-            r#"(for k v in m : v => k... if (k != (tmpl)))"#
-        );
-        assert_eq!(
-            expr("{\n  for k, v in m :\n  k => v\n}"),
-            "(for k v in m : k => v)"
-        );
-        assert_eq!(
-            expr("[for x in a ? b : c : x]"),
-            "(for _ x in (a ? b : c) : x)"
-        );
-        fails(
-            "a = [for x in xs : x => x]\n",
-            "1:20",
-            "Invalid 'for' expression: Key expression is not valid when building a tuple.",
-        );
-        fails(
-            "a = {for x in xs : x}\n",
-            "1:20",
-            "Invalid 'for' expression: Key expression is required when building an object.",
-        );
-        fails(
-            "a = [for x in xs : x...]\n",
-            "1:21",
-            "Invalid 'for' expression: Grouping ellipsis",
-        );
-        fails(
-            "a = [for x xs : x]\n",
-            "1:12",
-            "Invalid 'for' expression: For expression requires the 'in' keyword",
-        );
-        fails(
-            "a = [for x in xs x]\n",
-            "1:18",
-            "Invalid 'for' expression: For expression requires a colon",
-        );
-        fails(
-            "a = [for x in xs : x y]\n",
-            "1:22",
-            "Invalid 'for' expression: Extra characters after the end",
-        );
-        fails(
-            "a = [for x, 1 in xs : x]\n",
-            "1:13",
-            "Invalid 'for' expression: For expression requires value variable name after comma.",
-        );
-        // `in` is also a fine variable name.
-        assert_eq!(expr("[for x, in in xs : in]"), "(for x in in xs : in)");
+        renders(&[
+            ("[for v in xs : v]", "(for _ v in xs : v)"),
+            (
+                "[for i, v in xs : v if i < 2]",
+                "(for i v in xs : v if (i < 2))",
+            ),
+            ("{for k, v in m : k => v}", "(for k v in m : k => v)"),
+            (
+                "{for k, v in m : v => k... if k != \"\"}",
+                r#"(for k v in m : v => k... if (k != (tmpl)))"#,
+            ),
+            (
+                "{\n  for k, v in m :\n  k => v\n}",
+                "(for k v in m : k => v)",
+            ),
+            ("[for x in a ? b : c : x]", "(for _ x in (a ? b : c) : x)"),
+            // `in` is also a fine variable name.
+            ("[for x, in in xs : in]", "(for x in in xs : in)"),
+        ]);
+        fail_with(&[
+            ("a = [for x in xs : x => x]\n", "1:20", "Invalid 'for' expression: Key expression is not valid when building a tuple."),
+            ("a = {for x in xs : x}\n", "1:20", "Invalid 'for' expression: Key expression is required when building an object."),
+            ("a = [for x in xs : x...]\n", "1:21", "Invalid 'for' expression: Grouping ellipsis"),
+            ("a = [for x xs : x]\n", "1:12", "Invalid 'for' expression: For expression requires the 'in' keyword"),
+            ("a = [for x in xs x]\n", "1:18", "Invalid 'for' expression: For expression requires a colon"),
+            ("a = [for x in xs : x y]\n", "1:22", "Invalid 'for' expression: Extra characters after the end"),
+            ("a = [for x, 1 in xs : x]\n", "1:13", "Invalid 'for' expression: For expression requires value variable name after comma."),
+        ]);
     }
 
     // ----- Bodies ---------------------------------------------------------------
 
     #[test]
     fn attributes_and_blocks() {
-        assert_eq!(body(""), "(body)");
-        assert_eq!(body("a = 1"), "(body (attr a 1))");
-        assert_eq!(
-            body("a = 1\nb = \"x\"\n"),
-            r#"(body (attr a 1) (attr b (tmpl "x")))"#
-        );
-        assert_eq!(
-            body(
-                "resource \"aws_instance\" web {\n  ami = \"x\"\n\n  ebs {\n    size = 1\n  }\n}\n"
+        bodies_render(&[
+            ("", "(body)"),
+            ("a = 1", "(body (attr a 1))"),
+            (
+                "a = 1\nb = \"x\"\n",
+                r#"(body (attr a 1) (attr b (tmpl "x")))"#,
             ),
-            r#"(body (block resource ["aws_instance" "web"] (body (attr ami (tmpl "x")) (block ebs [] (body (attr size 1))))))"#
-        );
-        assert_eq!(
-            body("a {}\nb { }\nc {\n}\n"),
-            "(body (block a [] (body)) (block b [] (body)) (block c [] (body)))"
-        );
-        assert_eq!(
-            body("a \"\\u00e9\\n\" {}"),
-            "(body (block a [\"é\\n\"] (body)))"
-        );
+            (
+                "resource \"aws_instance\" web {\n  ami = \"x\"\n\n  ebs {\n    size = 1\n  }\n}\n",
+                r#"(body (block resource ["aws_instance" "web"] (body (attr ami (tmpl "x")) (block ebs [] (body (attr size 1))))))"#,
+            ),
+            (
+                "a {}\nb { }\nc {\n}\n",
+                "(body (block a [] (body)) (block b [] (body)) (block c [] (body)))",
+            ),
+            ("a \"\\u00e9\\n\" {}", "(body (block a [\"é\\n\"] (body)))"),
+        ]);
     }
 
     #[test]
     fn one_line_blocks_hold_one_attribute() {
-        assert_eq!(
-            body("a { b = 1 }\n"),
-            "(body (block a [] (body (attr b 1))))"
-        );
-        assert_eq!(
-            body("a \"l\" { b = [1, 2] }"),
-            "(body (block a [\"l\"] (body (attr b [1 2]))))"
-        );
-        fails("a { b = 1, c = 2 }\n", "1:10", "Invalid single-argument block definition: Single-line block syntax can include only one argument definition.");
-        fails(
-            "a { b = 1\n}\n",
-            "1:10",
-            "Invalid single-argument block definition: An argument definition on the same line",
-        );
-        fails(
-            "a { b = 1 c }\n",
-            "1:11",
-            "Invalid single-argument block definition: A single-line block definition must end",
-        );
-        fails("a { b {} }\n", "1:5", "Argument definition required: A single-line block definition can contain only a single argument. If you meant to define argument \"b\"");
-        fails("a { 1 }\n", "1:5", "Argument or block definition required:");
-        fails("a { b = 1", "1:3", "Unclosed configuration block:");
+        bodies_render(&[
+            ("a { b = 1 }\n", "(body (block a [] (body (attr b 1))))"),
+            (
+                "a \"l\" { b = [1, 2] }",
+                "(body (block a [\"l\"] (body (attr b [1 2]))))",
+            ),
+        ]);
+        fail_with(&[
+            ("a { b = 1, c = 2 }\n", "1:10", "Invalid single-argument block definition: Single-line block syntax can include only one argument definition."),
+            ("a { b = 1\n}\n", "1:10", "Invalid single-argument block definition: An argument definition on the same line"),
+            ("a { b = 1 c }\n", "1:11", "Invalid single-argument block definition: A single-line block definition must end"),
+            ("a { b {} }\n", "1:5", "Argument definition required: A single-line block definition can contain only a single argument. If you meant to define argument \"b\""),
+            ("a { 1 }\n", "1:5", "Argument or block definition required:"),
+            ("a { b = 1", "1:3", "Unclosed configuration block:"),
+        ]);
     }
 
     #[test]
     fn comments_bom_and_crlf() {
-        let src = "\u{feff}# c\na = 1 # c\n// c\nb = /* c */ 2 // c\r\n/* c\n */ c = 3\nd = [ # c\n  1, // c\n  2 /* c */\n]\n";
-        assert_eq!(
-            body(src),
-            "(body (attr a 1) (attr b 2) (attr c 3) (attr d [1 2]))"
-        );
-        assert_eq!(
-            body("a = 1\r\nb {\r\n  c = 2\r\n}\r\n"),
-            "(body (attr a 1) (block b [] (body (attr c 2))))"
-        );
-        assert_eq!(body("a = 1 # no newline at the end"), "(body (attr a 1))");
-        // An inline comment is a space, not a newline.
-        fails(
-            "a = 1 /* x\n */ b = 2\n",
-            "2:5",
-            "Missing newline after argument:",
-        );
-        fails("a = /* open", "1:5", "Unterminated comment:");
+        bodies_render(&[
+            (
+                "\u{feff}# c\na = 1 # c\n// c\nb = /* c */ 2 // c\r\n/* c\n */ c = 3\nd = [ # c\n  1, // c\n  2 /* c */\n]\n",
+                "(body (attr a 1) (attr b 2) (attr c 3) (attr d [1 2]))",
+            ),
+            (
+                "a = 1\r\nb {\r\n  c = 2\r\n}\r\n",
+                "(body (attr a 1) (block b [] (body (attr c 2))))",
+            ),
+            ("a = 1 # no newline at the end", "(body (attr a 1))"),
+        ]);
+        fail_with(&[
+            // An inline comment is a space, not a newline.
+            (
+                "a = 1 /* x\n */ b = 2\n",
+                "2:5",
+                "Missing newline after argument:",
+            ),
+            ("a = /* open", "1:5", "Unterminated comment:"),
+        ]);
     }
 
     #[test]
     fn body_errors() {
-        fails("a = 1, b = 2\n", "1:6", "Unexpected comma after argument:");
-        fails(
-            "a = 1 b = 2\n",
-            "1:7",
-            "Missing newline after argument: An argument definition must end with a newline.",
-        );
-        fails("a {\n  b = 1 }\n", "2:9", "Missing newline after argument:");
-        fails("a {\n  b = 1\n", "1:3", "Unclosed configuration block: There is no closing brace for this block before the end of the file.");
-        fails(
-            "a {} b {}\n",
-            "1:6",
-            "Missing newline after block definition:",
-        );
-        fails(
-            "\"a\" = 1\n",
-            "1:1",
-            "Invalid argument name: Argument names must not be quoted.",
-        );
-        fails("}\n", "1:1", "Argument or block definition required: An argument or block definition is required here.");
-        fails("a\n", "1:1", "Argument or block definition required: An argument or block definition is required here. To set an argument");
-        fails(
-            "a \"b\" = 1\n",
-            "1:7",
-            "Invalid block definition: The equals sign",
-        );
-        fails(
-            "a \"b\"\n{\n}\n",
-            "1:6",
-            "Invalid block definition: A block definition must have block content delimited",
-        );
-        fails(
-            "a \"b\" 1 {}\n",
-            "1:7",
-            "Invalid block definition: Either a quoted string block label",
-        );
-        fails("a 1 {}\n", "1:1", "Argument or block definition required:");
-        fails("a \"${x}\" {}\n", "1:4", "Invalid string literal: Template sequences are not allowed in this string. To include a literal \"$\", double it (as \"$$\") to escape it.");
-        fails("a \"x", "1:3", "Unterminated string literal:");
-        fails(
-            "a = \n",
-            "1:5",
-            "Invalid expression: Expected the start of an expression, but found a newline.",
-        );
-        fails("a =", "1:4", "Missing expression: Expected the start of an expression, but found the end of the file.");
-        fails(
-            "a = # c\n",
-            "1:5",
-            "Invalid expression: Expected the start of an expression, but found a comment.",
-        );
+        fail_with(&[
+            ("a = 1, b = 2\n", "1:6", "Unexpected comma after argument:"),
+            ("a = 1 b = 2\n", "1:7", "Missing newline after argument: An argument definition must end with a newline."),
+            ("a {\n  b = 1 }\n", "2:9", "Missing newline after argument:"),
+            ("a {\n  b = 1\n", "1:3", "Unclosed configuration block: There is no closing brace for this block before the end of the file."),
+            ("a {} b {}\n", "1:6", "Missing newline after block definition:"),
+            ("\"a\" = 1\n", "1:1", "Invalid argument name: Argument names must not be quoted."),
+            ("}\n", "1:1", "Argument or block definition required: An argument or block definition is required here."),
+            ("a\n", "1:1", "Argument or block definition required: An argument or block definition is required here. To set an argument"),
+            ("a \"b\" = 1\n", "1:7", "Invalid block definition: The equals sign"),
+            ("a \"b\"\n{\n}\n", "1:6", "Invalid block definition: A block definition must have block content delimited"),
+            ("a \"b\" 1 {}\n", "1:7", "Invalid block definition: Either a quoted string block label"),
+            ("a 1 {}\n", "1:1", "Argument or block definition required:"),
+            ("a \"${x}\" {}\n", "1:4", "Invalid string literal: Template sequences are not allowed in this string. To include a literal \"$\", double it (as \"$$\") to escape it."),
+            ("a \"x", "1:3", "Unterminated string literal:"),
+            ("a = \n", "1:5", "Invalid expression: Expected the start of an expression, but found a newline."),
+            ("a =", "1:4", "Missing expression: Expected the start of an expression, but found the end of the file."),
+            ("a = # c\n", "1:5", "Invalid expression: Expected the start of an expression, but found a comment."),
+        ]);
     }
 
     #[test]
     fn invalid_characters_are_reported_first() {
-        fails(
-            "a = 1;\n",
-            "1:6",
-            "Invalid character: The \";\" character is not valid.",
-        );
-        fails(
-            "a = 'x'\n",
-            "1:5",
-            "Invalid character: Single quotes are not valid.",
-        );
-        fails(
-            "a = `x`\n",
-            "1:5",
-            "Invalid character: The \"`\" character is not valid.",
-        );
-        fails(
-            "a = \u{201c}x\u{201d}\n",
-            "1:5",
-            "Invalid character: \"Curly quotes\" are not valid here.",
-        );
-        fails(
-            "a = $x\n",
-            "1:5",
-            "Invalid character: This character is not used within the language.",
-        );
-        fails("a = x\u{a0}\n", "1:6", "Invalid character:");
-        fails("a = 1\rb = 2\n", "1:6", "Invalid character:");
-        fails("a = f(@)\n", "1:7", "Invalid character:");
+        fail_with(&[
+            (
+                "a = 1;\n",
+                "1:6",
+                "Invalid character: The \";\" character is not valid.",
+            ),
+            (
+                "a = 'x'\n",
+                "1:5",
+                "Invalid character: Single quotes are not valid.",
+            ),
+            (
+                "a = `x`\n",
+                "1:5",
+                "Invalid character: The \"`\" character is not valid.",
+            ),
+            (
+                "a = \u{201c}x\u{201d}\n",
+                "1:5",
+                "Invalid character: \"Curly quotes\" are not valid here.",
+            ),
+            (
+                "a = $x\n",
+                "1:5",
+                "Invalid character: This character is not used within the language.",
+            ),
+            ("a = x\u{a0}\n", "1:6", "Invalid character:"),
+            ("a = 1\rb = 2\n", "1:6", "Invalid character:"),
+            ("a = f(@)\n", "1:7", "Invalid character:"),
+        ]);
     }
 
     #[test]
     fn unicode_positions_count_characters() {
-        fails("é = \"ü\" + +\n", "1:11", "Invalid expression:");
-        fails(
-            "a = {\n  ééé = 1 2\n}\n",
-            "2:11",
-            "Missing attribute separator:",
-        );
+        fail_with(&[
+            ("é = \"ü\" + +\n", "1:11", "Invalid expression:"),
+            (
+                "a = {\n  ééé = 1 2\n}\n",
+                "2:11",
+                "Missing attribute separator:",
+            ),
+        ]);
     }
 
     // ----- Spans -------------------------------------------------------------
