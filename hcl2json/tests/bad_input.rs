@@ -10,9 +10,12 @@
 //! could replace (HCL points at the end of the file for an unclosed heredoc,
 //! an implementation may point at its opener), a case lists both.
 
-use std::time::Duration;
+use std::path::Path;
 
 use assert_cmd::Command;
+
+mod common;
+use common::command;
 
 /// Where the error message must point.
 #[derive(Debug, Clone, Copy)]
@@ -33,18 +36,6 @@ struct Outcome {
     code: Option<i32>,
     stdout: Vec<u8>,
     stderr: String,
-}
-
-fn command() -> Command {
-    let mut cmd = Command::cargo_bin("hcl2json").expect("the hcl2json binary is built");
-    cmd.timeout(Duration::from_secs(60));
-    // The tests must not depend on the variables of whoever runs them.
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("NOMAD_VAR_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
 }
 
 fn run(mut cmd: Command) -> Outcome {
@@ -179,9 +170,32 @@ fn assert_rejected(out: &Outcome, path: &str, input: &[u8], at: At, words: Words
     }
 }
 
+/// Runs `hcl2json ARGS FILE` on `input` written to a file and checks that it
+/// is rejected as `at` and `words` say.
 fn check(args: &[&str], input: &str, at: At, words: Words) {
-    let (out, path) = run_file(args, input.as_bytes());
-    assert_rejected(&out, &path, input.as_bytes(), at, words);
+    check_bytes(args, input.as_bytes(), at, words);
+}
+
+/// [`check`] for input that need not be UTF-8.
+fn check_bytes(args: &[&str], input: &[u8], at: At, words: Words) {
+    let (out, path) = run_file(args, input);
+    assert_rejected(&out, &path, input, at, words);
+}
+
+/// [`check`] for `input` given on stdin (after a `-` argument if `dash`):
+/// errors must be reported for `<stdin>`.
+fn check_stdin(args: &[&str], dash: bool, input: &[u8], at: At, words: Words) {
+    let out = run_stdin(args, dash, input);
+    assert_rejected(&out, "<stdin>", input, at, words);
+}
+
+/// Runs `hcl2json ARGS PATH` on a path that cannot be read as a file (it is
+/// missing, or a directory): the error names the path, with no position.
+fn check_unreadable(args: &[&str], path: &Path, words: Words) {
+    let mut cmd = command();
+    cmd.args(args).arg(path);
+    let out = run(cmd);
+    assert_rejected(&out, &path.display().to_string(), b"", At::File, words);
 }
 
 macro_rules! bad {
@@ -860,13 +874,30 @@ const SIMPLE_JOB: &str = concat!(
     "}\n",
 );
 
-#[test]
-fn nomad_var_for_undeclared_variable() {
-    let (out, path) = run_file(&["--nomad", "--var", "nope=1"], SIMPLE_JOB.as_bytes());
+/// Runs `hcl2json --nomad --var-file VARS JOB` with [`SIMPLE_JOB`] as the
+/// job and `var_text` in a var file called `name`: the error must point
+/// into the var file, not the job file.
+fn check_var_file(name: &str, var_text: &str, at: At, words: Words) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let job = common::write(dir.path(), "job.nomad.hcl", SIMPLE_JOB);
+    let vars = common::write(dir.path(), name, var_text);
+    let mut cmd = command();
+    cmd.arg("--nomad").arg("--var-file").arg(&vars).arg(&job);
+    let out = run(cmd);
     assert_rejected(
         &out,
-        &path,
-        SIMPLE_JOB.as_bytes(),
+        &vars.display().to_string(),
+        var_text.as_bytes(),
+        at,
+        words,
+    );
+}
+
+#[test]
+fn nomad_var_for_undeclared_variable() {
+    check(
+        &["--nomad", "--var", "nope=1"],
+        SIMPLE_JOB,
         At::File,
         &[
             &["nope"],
@@ -885,19 +916,9 @@ fn nomad_var_for_undeclared_variable() {
 /// position in it, not the job file.
 #[test]
 fn nomad_var_file_with_syntax_error() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let job = dir.path().join("job.nomad.hcl");
-    let vars = dir.path().join("prod.vars.hcl");
-    std::fs::write(&job, SIMPLE_JOB).expect("write job");
-    let var_text = "image = = 1\n";
-    std::fs::write(&vars, var_text).expect("write vars");
-    let mut cmd = command();
-    cmd.arg("--nomad").arg("--var-file").arg(&vars).arg(&job);
-    let out = run(cmd);
-    assert_rejected(
-        &out,
-        &vars.display().to_string(),
-        var_text.as_bytes(),
+    check_var_file(
+        "prod.vars.hcl",
+        "image = = 1\n",
         At::Pos(1, 9),
         &[&["expression", "value"]],
     );
@@ -905,19 +926,9 @@ fn nomad_var_file_with_syntax_error() {
 
 #[test]
 fn nomad_json_var_file_with_syntax_error() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let job = dir.path().join("job.nomad.hcl");
-    let vars = dir.path().join("prod.vars.json");
-    std::fs::write(&job, SIMPLE_JOB).expect("write job");
-    let var_text = "{\"image\": }\n";
-    std::fs::write(&vars, var_text).expect("write vars");
-    let mut cmd = command();
-    cmd.arg("--nomad").arg("--var-file").arg(&vars).arg(&job);
-    let out = run(cmd);
-    assert_rejected(
-        &out,
-        &vars.display().to_string(),
-        var_text.as_bytes(),
+    check_var_file(
+        "prod.vars.json",
+        "{\"image\": }\n",
         At::Pos(1, 11),
         &[&["json", "value", "expected"]],
     );
@@ -929,9 +940,12 @@ fn nomad_json_var_file_with_syntax_error() {
 
 #[test]
 fn invalid_utf8() {
-    let input = b"name = \"ab\xff\"\n";
-    let (out, path) = run_file(&[], input);
-    assert_rejected(&out, &path, input, At::Pos(1, 11), &[&["utf-8", "utf8"]]);
+    check_bytes(
+        &[],
+        b"name = \"ab\xff\"\n",
+        At::Pos(1, 11),
+        &[&["utf-8", "utf8"]],
+    );
 }
 
 /// The column counts characters: `é` before the bad byte is one column.
@@ -941,29 +955,26 @@ fn invalid_utf8_on_line_2_after_a_multibyte_character() {
     let mut bytes = input.into_bytes();
     let at = bytes.iter().position(|&b| b == 0).expect("marker");
     bytes[at] = 0xc3; // a lead byte followed by `"`: invalid
-    let (out, path) = run_file(&["--nomad"], &bytes);
-    assert_rejected(&out, &path, &bytes, At::Pos(2, 8), &[&["utf-8", "utf8"]]);
+    check_bytes(&["--nomad"], &bytes, At::Pos(2, 8), &[&["utf-8", "utf8"]]);
 }
 
 #[test]
 fn invalid_utf8_on_stdin() {
-    let input = b"a = 1\nname = \"\xfe\"\n";
-    let out = run_stdin(&[], true, input);
-    assert_rejected(&out, "<stdin>", input, At::Pos(2, 9), &[&["utf-8", "utf8"]]);
+    check_stdin(
+        &[],
+        true,
+        b"a = 1\nname = \"\xfe\"\n",
+        At::Pos(2, 9),
+        &[&["utf-8", "utf8"]],
+    );
 }
 
 #[test]
 fn nonexistent_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("missing.hcl");
-    let mut cmd = command();
-    cmd.arg(&path);
-    let out = run(cmd);
-    assert_rejected(
-        &out,
-        &path.display().to_string(),
-        b"",
-        At::File,
+    check_unreadable(
+        &[],
+        &dir.path().join("missing.hcl"),
         &[&["read", "no such file", "not found"]],
     );
 }
@@ -971,15 +982,9 @@ fn nonexistent_file() {
 #[test]
 fn nonexistent_file_nomad() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("missing.nomad.hcl");
-    let mut cmd = command();
-    cmd.arg("--nomad").arg(&path);
-    let out = run(cmd);
-    assert_rejected(
-        &out,
-        &path.display().to_string(),
-        b"",
-        At::File,
+    check_unreadable(
+        &["--nomad"],
+        &dir.path().join("missing.nomad.hcl"),
         &[&["read", "no such file", "not found"]],
     );
 }
@@ -987,16 +992,7 @@ fn nonexistent_file_nomad() {
 #[test]
 fn a_directory_is_not_a_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = command();
-    cmd.arg(dir.path());
-    let out = run(cmd);
-    assert_rejected(
-        &out,
-        &dir.path().display().to_string(),
-        b"",
-        At::File,
-        &[&["read", "directory"]],
-    );
+    check_unreadable(&[], dir.path(), &[&["read", "directory"]]);
 }
 
 // ---------------------------------------------------------------------------
@@ -1005,12 +1001,10 @@ fn a_directory_is_not_a_file() {
 
 #[test]
 fn stdin_dash_unclosed_block() {
-    let input = concat!("a = 1\n", "server {\n", "  enabled = true\n");
-    let out = run_stdin(&[], true, input.as_bytes());
-    assert_rejected(
-        &out,
-        "<stdin>",
-        input.as_bytes(),
+    check_stdin(
+        &[],
+        true,
+        concat!("a = 1\n", "server {\n", "  enabled = true\n").as_bytes(),
         At::Pos(2, 8),
         &[UNCLOSED],
     );
@@ -1018,15 +1012,7 @@ fn stdin_dash_unclosed_block() {
 
 #[test]
 fn stdin_without_argument_missing_newline() {
-    let input = "a = 1 b = 2\n";
-    let out = run_stdin(&[], false, input.as_bytes());
-    assert_rejected(
-        &out,
-        "<stdin>",
-        input.as_bytes(),
-        At::Pos(1, 7),
-        &[&["newline"]],
-    );
+    check_stdin(&[], false, b"a = 1 b = 2\n", At::Pos(1, 7), &[&["newline"]]);
 }
 
 #[test]
@@ -1038,10 +1024,9 @@ fn stdin_nomad_unsupported_argument() {
         "  }\n",
         "}\n"
     );
-    let out = run_stdin(&["--nomad"], true, input.as_bytes());
-    assert_rejected(
-        &out,
-        "<stdin>",
+    check_stdin(
+        &["--nomad"],
+        true,
         input.as_bytes(),
         At::Pos(3, 5),
         &[&["colour"]],
@@ -1050,12 +1035,10 @@ fn stdin_nomad_unsupported_argument() {
 
 #[test]
 fn stdin_duplicate_attribute() {
-    let input = concat!("a = 1\n", "a = 2\n");
-    let out = run_stdin(&["--compact"], false, input.as_bytes());
-    assert_rejected(
-        &out,
-        "<stdin>",
-        input.as_bytes(),
+    check_stdin(
+        &["--compact"],
+        false,
+        concat!("a = 1\n", "a = 2\n").as_bytes(),
         At::Pos(2, 1),
         &[&["duplicate", "already"]],
     );
@@ -1067,8 +1050,7 @@ fn stdin_duplicate_attribute() {
 
 fn assert_usage_error(args: &[&str], words: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("job.nomad.hcl");
-    std::fs::write(&path, SIMPLE_JOB).expect("write job");
+    let path = common::write(dir.path(), "job.nomad.hcl", SIMPLE_JOB);
     let mut cmd = command();
     cmd.args(args).arg(&path);
     let out = run(cmd);
@@ -1212,8 +1194,7 @@ fn no_panic_on_odd_inputs() {
 fn positions_count_from_the_path_given() {
     // A relative path is reported as given, not made absolute.
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
-    std::fs::write(dir.path().join("sub").join("in.hcl"), "a = 1 b = 2\n").expect("write");
+    common::write(dir.path(), "sub/in.hcl", "a = 1 b = 2\n");
     let mut cmd = command();
     cmd.arg("sub/in.hcl").current_dir(dir.path());
     let out = run(cmd);

@@ -11,10 +11,12 @@
 //! equals `1000`).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+mod common;
+use common::{command, succeeded};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,21 +24,9 @@ fn fixtures() -> PathBuf {
         .join("generic")
 }
 
-fn command() -> Command {
-    let mut cmd = Command::cargo_bin("hcl2json").expect("the hcl2json binary is built");
-    cmd.timeout(Duration::from_secs(60));
-    cmd
-}
-
 /// Runs hcl2json and returns its stdout, failing on any error.
-fn convert(mut cmd: Command) -> String {
-    let out = cmd.output().expect("hcl2json runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "hcl2json failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn convert(cmd: Command) -> String {
+    let out = succeeded(cmd);
     assert!(
         out.stderr.is_empty(),
         "nothing on stderr on success: {}",

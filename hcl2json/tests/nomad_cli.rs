@@ -4,35 +4,10 @@
 //! file functions, runtime interpolations kept as text, and the exact bytes
 //! `nomad job run -output` prints (Go's HTML escaping, four-space indent).
 
-use std::path::Path;
-use std::time::Duration;
-
-use assert_cmd::Command;
 use serde_json::{json, Value};
 
-/// The binary, with no `NOMAD_VAR_*` inherited from whoever runs the tests.
-fn command() -> Command {
-    let mut cmd = Command::cargo_bin("hcl2json").expect("the hcl2json binary is built");
-    cmd.timeout(Duration::from_secs(60));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("NOMAD_VAR_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-/// Runs the command and returns stdout; any failure fails the test.
-fn stdout_of(mut cmd: Command) -> String {
-    let out = cmd.output().expect("hcl2json runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "hcl2json failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
+mod common;
+use common::{command, stdout_of, write};
 
 fn job_of(stdout: &str) -> Value {
     let doc: Value =
@@ -40,15 +15,6 @@ fn job_of(stdout: &str) -> Value {
     doc.get("Job")
         .cloned()
         .unwrap_or_else(|| panic!("no Job key: {stdout}"))
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(&path, text).expect("write");
-    path
 }
 
 const FOUR_SOURCES: &str = r#"
