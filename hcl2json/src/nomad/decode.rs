@@ -15,7 +15,10 @@ use serde_json::{Map, Value as Json};
 
 use super::normalize;
 use super::schema::{self, Field, Hcl, Struct, Ty};
-use super::variables::{check_labels, duplicate_argument, expect_labels, TopLevel};
+use super::variables::{
+    check_labels, duplicate_argument, expect_labels, unexpected_block, unsupported_argument,
+    unsupported_block, TopLevel,
+};
 use crate::error::{Error, Pos};
 use crate::eval::functions::parse_go_duration;
 use crate::eval::Context;
@@ -234,12 +237,7 @@ impl<'s> Scope<'s> {
                     "for_each" => for_each = Some(a),
                     "iterator" => iterator = Some(a),
                     "labels" => labels = Some(a),
-                    other => {
-                        return Err(self.err(
-                            a.name.span.start,
-                            format!("Unsupported argument; An argument named \"{other}\" is not expected here."),
-                        ))
-                    }
+                    other => return Err(self.err(a.name.span.start, unsupported_argument(other))),
                 },
                 Item::Block(b) if b.ident.name == "content" => {
                     if body.is_some() {
@@ -251,10 +249,7 @@ impl<'s> Scope<'s> {
                     body = Some(b);
                 }
                 Item::Block(b) => {
-                    return Err(self.err(
-                        b.ident.span.start,
-                        format!("Unsupported block type; Blocks of type \"{}\" are not expected here.", b.ident.name),
-                    ))
+                    return Err(self.err(b.ident.span.start, unsupported_block(&b.ident.name)))
                 }
             }
         }
@@ -376,19 +371,22 @@ impl<'s> Scope<'s> {
         for a in &content.attrs {
             let name = &a.attr.name.name;
             let field = match st.field_for(name) {
-                Some(f @ Field { hcl: Hcl::Attr(_) | Hcl::Required(_), .. }) => f,
+                Some(
+                    f @ Field {
+                        hcl: Hcl::Attr(_) | Hcl::Required(_),
+                        ..
+                    },
+                ) => f,
                 Some(_) => {
                     return Err(self.err(
                         a.attr.name.span.start,
-                        format!("Unsupported argument; An argument named \"{name}\" is not expected here. Did you mean to define a block of type \"{name}\"?"),
+                        format!(
+                            "{} Did you mean to define a block of type \"{name}\"?",
+                            unsupported_argument(name)
+                        ),
                     ))
                 }
-                None => {
-                    return Err(self.err(
-                        a.attr.name.span.start,
-                        format!("Unsupported argument; An argument named \"{name}\" is not expected here."),
-                    ))
-                }
+                None => return Err(self.err(a.attr.name.span.start, unsupported_argument(name))),
             };
             if let Some(v) = self.decode_attr(field, &a.attr.expr, &a.vars)? {
                 out.insert(field.json.into(), v);
@@ -401,13 +399,17 @@ impl<'s> Scope<'s> {
                 Some(_) => {
                     return Err(self.err(
                         b.kind_span.start,
-                        format!("Unsupported block type; Blocks of type \"{}\" are not expected here. Did you mean to define argument \"{}\"? If so, use the equals sign to assign it a value.", b.kind, b.kind),
+                        format!(
+                            "{} Did you mean to define argument \"{}\"? If so, use the equals sign to assign it a value.",
+                            unsupported_block(b.kind),
+                            b.kind
+                        ),
                     ))
                 }
                 None => {
                     return Err(self.err(
                         b.kind_span.start,
-                        format!("Unsupported block type; Blocks of type \"{}\" are not expected here.", b.kind),
+                        unsupported_block(b.kind),
                     ))
                 }
             };
@@ -518,13 +520,7 @@ impl<'s> Scope<'s> {
                     map.insert(attr.name.name.clone(), converted.unwrap_or(Json::Null));
                 }
                 Item::Block(b) => {
-                    return Err(self.err(
-                        b.ident.span.start,
-                        format!(
-                            "Unexpected \"{}\" block; Blocks are not allowed here.",
-                            b.ident.name
-                        ),
-                    ))
+                    return Err(self.err(b.ident.span.start, unexpected_block(&b.ident.name)))
                 }
             }
         }
@@ -842,13 +838,7 @@ impl<'s> Scope<'s> {
         expect_block_labels(self, block, &[])?;
         let content = self.content(&block.body)?;
         if let Some(b) = content.blocks.first() {
-            return Err(self.err(
-                b.kind_span.start,
-                format!(
-                    "Unsupported block type; Blocks of type \"{}\" are not expected here.",
-                    b.kind
-                ),
-            ));
+            return Err(self.err(b.kind_span.start, unsupported_block(b.kind)));
         }
         let allowed: &[&str] = if affinity {
             &[
@@ -884,12 +874,7 @@ impl<'s> Scope<'s> {
         for a in &content.attrs {
             let name = a.attr.name.name.as_str();
             let Some(key) = allowed.iter().find(|k| **k == name) else {
-                return Err(self.err(
-                    a.attr.name.span.start,
-                    format!(
-                        "Unsupported argument; An argument named \"{name}\" is not expected here."
-                    ),
-                ));
+                return Err(self.err(a.attr.name.span.start, unsupported_argument(name)));
             };
             let value = self.eval(&a.attr.expr, &a.vars)?;
             let expected = match name {

@@ -37,10 +37,7 @@ impl<'a> TopLevel<'a> {
                     return Err(Error::at(
                         src,
                         attr.name.span.start as usize,
-                        format!(
-                            "Unsupported argument; An argument named \"{}\" is not expected here.",
-                            attr.name.name
-                        ),
+                        unsupported_argument(&attr.name.name),
                     ))
                 }
                 Item::Block(block) => block,
@@ -88,9 +85,7 @@ impl<'a> TopLevel<'a> {
                     return Err(Error::at(
                         src,
                         block.ident.span.start as usize,
-                        format!(
-                        "Unsupported block type; Blocks of type \"{other}\" are not expected here."
-                    ),
+                        unsupported_block(other),
                     ))
                 }
             }
@@ -177,10 +172,7 @@ pub fn just_attributes<'a>(src: &str, body: &'a Body) -> Result<Vec<&'a Attribut
                 return Err(Error::at(
                     src,
                     block.ident.span.start as usize,
-                    format!(
-                        "Unexpected \"{}\" block; Blocks are not allowed here.",
-                        block.ident.name
-                    ),
+                    unexpected_block(&block.ident.name),
                 ))
             }
         }
@@ -199,6 +191,23 @@ pub fn duplicate_argument(src: &str, attr: &Attribute, prev: &Attribute) -> Erro
             crate::Pos::at(src, prev.name.span.start as usize)
         ),
     )
+}
+
+/// The message for an argument a body does not take, in Nomad's words
+/// (every body that checks its arguments reports it alike).
+pub fn unsupported_argument(name: &str) -> String {
+    format!("Unsupported argument; An argument named \"{name}\" is not expected here.")
+}
+
+/// The message for a block of a type a body does not take, in Nomad's
+/// words.
+pub fn unsupported_block(kind: &str) -> String {
+    format!("Unsupported block type; Blocks of type \"{kind}\" are not expected here.")
+}
+
+/// The message for a block in a body that may hold only attributes.
+pub fn unexpected_block(kind: &str) -> String {
+    format!("Unexpected \"{kind}\" block; Blocks are not allowed here.")
 }
 
 /// A declared input variable.
@@ -326,17 +335,17 @@ fn declare_block<'a>(src: &str, block: &'a Block, name: &str) -> Result<Variable
                         constant.eval(&attr.expr).map_err(|e| e.into_error(src))?;
                     }
                     "type" => {
-                        var.ty = Some(
-                            Type::from_expr(&attr.expr)
-                                .map_err(|why| Error::at(src, attr.expr.span.start as usize, why))?,
-                        );
+                        var.ty =
+                            Some(Type::from_expr(&attr.expr).map_err(|why| {
+                                Error::at(src, attr.expr.span.start as usize, why)
+                            })?);
                     }
                     "default" => default = Some(attr),
                     other => {
                         return Err(Error::at(
                             src,
                             attr.name.span.start as usize,
-                            format!("Unsupported argument; An argument named \"{other}\" is not expected here."),
+                            unsupported_argument(other),
                         ))
                     }
                 }
@@ -348,10 +357,7 @@ fn declare_block<'a>(src: &str, block: &'a Block, name: &str) -> Result<Variable
                 return Err(Error::at(
                     src,
                     b.ident.span.start as usize,
-                    format!(
-                        "Unsupported block type; Blocks of type \"{}\" are not expected here.",
-                        b.ident.name
-                    ),
+                    unsupported_block(&b.ident.name),
                 ))
             }
         }

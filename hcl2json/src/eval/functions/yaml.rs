@@ -152,6 +152,27 @@ impl<'a> Decoder<'a> {
             .ok_or_else(|| located(at, "reference to undefined anchor"))
     }
 
+    /// What a sequence and a mapping do first: reject any tag but their own
+    /// standard one (`tag:yaml.org,2002:<short>`), and mark their anchor as
+    /// pending so that an alias to it from inside is an error, not a loop.
+    fn open_collection(
+        &mut self,
+        anchor: usize,
+        tag: Option<&Tag>,
+        at: &Marker,
+        short: &str,
+        kind: &str,
+    ) -> Result<(), String> {
+        let tag = tag_name(tag);
+        if !tag.is_empty() && tag != format!("{TAG_PREFIX}{short}") {
+            return Err(located(at, &format!("can't interpret {kind} as {tag}")));
+        }
+        if anchor != 0 {
+            self.pending.insert(anchor);
+        }
+        Ok(())
+    }
+
     fn sequence(
         &mut self,
         anchor: usize,
@@ -159,13 +180,7 @@ impl<'a> Decoder<'a> {
         at: &Marker,
         depth: usize,
     ) -> FuncResult {
-        let tag = tag_name(tag.as_ref());
-        if !tag.is_empty() && tag != format!("{TAG_PREFIX}seq") {
-            return Err(located(at, &format!("can't interpret sequence as {tag}")));
-        }
-        if anchor != 0 {
-            self.pending.insert(anchor);
-        }
+        self.open_collection(anchor, tag.as_ref(), at, "seq", "sequence")?;
         let mut items = Vec::new();
         loop {
             let (event, at) = self.next()?;
@@ -186,13 +201,7 @@ impl<'a> Decoder<'a> {
         at: &Marker,
         depth: usize,
     ) -> FuncResult {
-        let tag = tag_name(tag.as_ref());
-        if !tag.is_empty() && tag != format!("{TAG_PREFIX}map") {
-            return Err(located(at, &format!("can't interpret mapping as {tag}")));
-        }
-        if anchor != 0 {
-            self.pending.insert(anchor);
-        }
+        self.open_collection(anchor, tag.as_ref(), at, "map", "mapping")?;
         let mut entries = BTreeMap::new();
         loop {
             let (event, key_at) = self.next()?;
@@ -1093,6 +1102,28 @@ mod tests {
         assert!(decode("a: [1\n").unwrap_err().starts_with("on line"));
         let deep = format!("{}{}", "[".repeat(600), "]".repeat(600));
         assert!(decode(&deep).is_err());
+    }
+
+    #[test]
+    fn collections_take_only_their_own_tag_and_no_alias_to_themselves() {
+        assert_eq!(decode("!!seq [1]"), Ok(Value::Tuple(vec![Value::from(1)])));
+        assert_eq!(decode("!!map {a: 1}"), Ok(obj(&[("a", Value::from(1))])));
+        assert_eq!(
+            decode("x: !!map [1]\n"),
+            Err("can't interpret sequence as tag:yaml.org,2002:map".to_owned())
+        );
+        assert_eq!(
+            decode("x: !!seq {a: 1}\n"),
+            Err("can't interpret mapping as tag:yaml.org,2002:seq".to_owned())
+        );
+        for src in ["x: &a [*a]\n", "x: &a {b: *a}\n"] {
+            assert!(
+                decode(src)
+                    .unwrap_err()
+                    .contains("cannot refer to an anchor from inside its own definition"),
+                "{src:?}"
+            );
+        }
     }
 
     fn enc(v: Value) -> String {
