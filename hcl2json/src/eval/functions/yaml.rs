@@ -45,6 +45,25 @@ enum Scalar {
     Merge,
 }
 
+/// The two kinds of YAML collection, which differ in their standard tag,
+/// their name in errors and what they hold.
+#[derive(Clone, Copy)]
+enum Collection {
+    Sequence,
+    Mapping,
+}
+
+impl Collection {
+    /// The short name of the standard tag (`tag:yaml.org,2002:<short>`) and
+    /// the name errors use.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Collection::Sequence => ("seq", "sequence"),
+            Collection::Mapping => ("map", "mapping"),
+        }
+    }
+}
+
 /// Reads the events of one document and builds its value.
 struct Decoder<'a> {
     parser: Parser<std::str::Chars<'a>>,
@@ -121,8 +140,12 @@ impl<'a> Decoder<'a> {
                 Ok(value)
             }
             Event::Alias(id) => self.alias(id, at),
-            Event::SequenceStart(anchor, tag) => self.sequence(anchor, tag, at, depth),
-            Event::MappingStart(anchor, tag) => self.mapping(anchor, tag, at, depth),
+            Event::SequenceStart(anchor, tag) => {
+                self.collection(Collection::Sequence, anchor, tag, at, depth)
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.collection(Collection::Mapping, anchor, tag, at, depth)
+            }
             Event::DocumentStart => Err(located(at, "only a single document is allowed")),
             Event::StreamEnd => Err(located(at, "expecting value but found end of stream")),
             other => Err(located(
@@ -152,35 +175,35 @@ impl<'a> Decoder<'a> {
             .ok_or_else(|| located(at, "reference to undefined anchor"))
     }
 
-    /// What a sequence and a mapping do first: reject any tag but their own
-    /// standard one (`tag:yaml.org,2002:<short>`), and mark their anchor as
-    /// pending so that an alias to it from inside is an error, not a loop.
-    fn open_collection(
+    /// A sequence or a mapping. Both take no tag but their own standard
+    /// one, and both keep their anchor pending while their contents are
+    /// read, so that an alias to it from inside is an error, not a loop.
+    fn collection(
         &mut self,
-        anchor: usize,
-        tag: Option<&Tag>,
-        at: &Marker,
-        short: &str,
-        kind: &str,
-    ) -> Result<(), String> {
-        let tag = tag_name(tag);
-        if !tag.is_empty() && tag != format!("{TAG_PREFIX}{short}") {
-            return Err(located(at, &format!("can't interpret {kind} as {tag}")));
-        }
-        if anchor != 0 {
-            self.pending.insert(anchor);
-        }
-        Ok(())
-    }
-
-    fn sequence(
-        &mut self,
+        kind: Collection,
         anchor: usize,
         tag: Option<Tag>,
         at: &Marker,
         depth: usize,
     ) -> FuncResult {
-        self.open_collection(anchor, tag.as_ref(), at, "seq", "sequence")?;
+        let (short, name) = kind.names();
+        let tag = tag_name(tag.as_ref());
+        if !tag.is_empty() && tag != format!("{TAG_PREFIX}{short}") {
+            return Err(located(at, &format!("can't interpret {name} as {tag}")));
+        }
+        if anchor != 0 {
+            self.pending.insert(anchor);
+        }
+        let value = match kind {
+            Collection::Sequence => self.sequence(depth)?,
+            Collection::Mapping => self.mapping(depth)?,
+        };
+        self.define(anchor, &value);
+        Ok(value)
+    }
+
+    /// The items of a sequence, up to its end.
+    fn sequence(&mut self, depth: usize) -> FuncResult {
         let mut items = Vec::new();
         loop {
             let (event, at) = self.next()?;
@@ -189,19 +212,11 @@ impl<'a> Decoder<'a> {
             }
             items.push(self.node(event, &at, depth + 1)?);
         }
-        let value = Value::Tuple(items);
-        self.define(anchor, &value);
-        Ok(value)
+        Ok(Value::Tuple(items))
     }
 
-    fn mapping(
-        &mut self,
-        anchor: usize,
-        tag: Option<Tag>,
-        at: &Marker,
-        depth: usize,
-    ) -> FuncResult {
-        self.open_collection(anchor, tag.as_ref(), at, "map", "mapping")?;
+    /// The entries of a mapping, up to its end, with `<<` merges applied.
+    fn mapping(&mut self, depth: usize) -> FuncResult {
         let mut entries = BTreeMap::new();
         loop {
             let (event, key_at) = self.next()?;
@@ -235,9 +250,7 @@ impl<'a> Decoder<'a> {
                 }
             }
         }
-        let value = Value::Object(entries);
-        self.define(anchor, &value);
-        Ok(value)
+        Ok(Value::Object(entries))
     }
 }
 
