@@ -32,7 +32,7 @@ pub struct Cli {
     pub nomad: bool,
 
     /// Set a job variable (with --nomad), NAME=VALUE; repeatable, overrides
-    /// var files and NOMAD_VAR_<NAME>.
+    /// var files and the environment's NOMAD_VAR_ variable of that name.
     #[arg(long = "var", value_name = "NAME=VALUE", requires = "nomad")]
     pub vars: Vec<String>,
 
