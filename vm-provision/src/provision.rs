@@ -887,8 +887,6 @@ impl HostRun<'_> {
         Ok(())
     }
 
-    /// Enables and starts both agents; restarts one only when its
-    /// binary, config or unit changed.
     /// Reloads systemd when a unit changed.
     fn reload_units(&mut self) -> Result<(), StepError> {
         if !self.probe.has_command("systemctl") {
@@ -923,9 +921,9 @@ impl HostRun<'_> {
                 actions.push(("restart", name));
             }
         }
-        let only_starts = actions.iter().all(|(verb, _)| *verb == "start");
+        let no_restart = actions.iter().all(|(verb, _)| *verb == "start");
         let starting: Vec<&str> = actions.iter().map(|(_, name)| *name).collect();
-        if !enable.is_empty() && only_starts && starting == enable {
+        if !enable.is_empty() && no_restart && starting == enable {
             for name in &enable {
                 self.change(format!("enable {name}"));
                 self.change(format!("start {name}"));
@@ -933,7 +931,7 @@ impl HostRun<'_> {
             return Some(AgentsCommand {
                 what: format!("enabling and starting {}", enable.join(" and ")),
                 command: format!("systemctl enable --now {}", enable.join(" ")),
-                only_starts,
+                no_restart,
             });
         }
         let mut commands = Vec::new();
@@ -957,7 +955,7 @@ impl HostRun<'_> {
         (!commands.is_empty()).then(|| AgentsCommand {
             what: whats.join(", "),
             command: commands.join(" && "),
-            only_starts,
+            no_restart,
         })
     }
 
@@ -976,31 +974,15 @@ impl HostRun<'_> {
             return Ok(());
         }
         let checks = Product::ALL.map(|p| ApiCheck::new(self.inv, self.host, p, self.settings));
-        let api = api_script(&checks, self.settings.api_timeout);
+        let timeout = self.settings.api_timeout;
+        let api = api_script(&checks, Some(timeout));
         let script = match &agents {
             None => api,
-            // Agents that were not running: nothing old can answer, so
-            // the APIs are polled meanwhile. The poll runs in its own
-            // process group (setsid) so that, if systemctl fails, it is
-            // stopped whole, curl and all: nothing is left holding the
-            // output open until the API timeout.
-            Some(agents) if agents.only_starts => format!(
-                "if command -v setsid >/dev/null 2>&1; then setsid sh -c {api_quoted} & \
-                 else ( {api} ) & fi\n\
-                 checking=$!\n\
-                 {{ {command}; }} >&2 || {{ status=$?; \
-                 kill -- -\"$checking\" 2>/dev/null || kill \"$checking\" 2>/dev/null; \
-                 echo \"systemctl exited with status $status\" >&2; exit {START_FAILED}; }}\n\
-                 wait \"$checking\"",
-                api_quoted = shell_quote(&api),
-                command = agents.command
-            ),
+            Some(agents) if agents.no_restart => {
+                start_polling_meanwhile(&agents.command, &api_script(&checks, None), timeout, &api)
+            }
             // A restart: the old agent answers until it is stopped.
-            Some(agents) => format!(
-                "{{ {}; }} >&2 || {{ status=$?; echo \"systemctl exited with status $status\" >&2; \
-                 exit {START_FAILED}; }}\n{api}",
-                agents.command
-            ),
+            Some(agents) => format!("{}\n{api}", systemctl_or_fail(&agents.command, "")),
         };
         // The answers are checked (and the others told) as soon as they
         // are all in, even while systemctl still runs.
@@ -1023,9 +1005,16 @@ impl HostRun<'_> {
                 out.stderr_text()
             )));
         }
-        let failed = usize::try_from(out.status - FIRST_API_FAILURE)
-            .ok()
-            .and_then(|i| checks.get(i));
+        let failed = match out.status {
+            // The first agent without an answer is the one after the
+            // answers printed.
+            API_TIME_UP => {
+                checks.get(split_bytes(&out.stdout, ANSWER_SEPARATOR.as_bytes()).len() - 1)
+            }
+            status => usize::try_from(status - FIRST_API_FAILURE)
+                .ok()
+                .and_then(|i| checks.get(i)),
+        };
         if let Some(check) = failed {
             return Err(StepError::Step(format!(
                 "{} did not answer on {} within {} ({})",
@@ -1076,28 +1065,72 @@ struct AgentsCommand {
     what: String,
     /// The `systemctl` calls, joined with `&&`.
     command: String,
-    /// Only stopped agents are started (none is restarted).
-    only_starts: bool,
+    /// No agent is restarted (stopped ones are started, running ones
+    /// stay): whatever answers on an API is the agent that stays.
+    no_restart: bool,
 }
 
-/// A script that polls every check in turn (each until it answers or
-/// `timeout`), prints the answers separated by [`ANSWER_SEPARATOR`] lines
-/// and then [`ANSWERS_END`]; exits [`FIRST_API_FAILURE`] (+ the check's
-/// index) when one does not answer.
-fn api_script(checks: &[ApiCheck], timeout: Duration) -> String {
+/// A script that polls every check in turn (each until it answers, or
+/// `limit` passes), prints the answers separated by [`ANSWER_SEPARATOR`]
+/// lines and then [`ANSWERS_END`]; exits [`FIRST_API_FAILURE`] (+ the
+/// check's index) when one does not answer. Without a limit it polls until
+/// it is stopped.
+fn api_script(checks: &[ApiCheck], limit: Option<Duration>) -> String {
     let polls = checks
         .iter()
         .enumerate()
         .map(|(i, check)| {
             format!(
                 "( {} ) || exit {}",
-                check.script(timeout),
+                check.script(limit),
                 FIRST_API_FAILURE + i as i32
             )
         })
         .collect::<Vec<_>>()
         .join(&format!("\nprintf '\\n%s\\n' {ANSWER_SEPARATOR}\n"));
     format!("{polls}\nprintf '%s' '{ANSWERS_END}'")
+}
+
+/// `command` (systemctl calls), its output kept and shown only when it
+/// fails: then `cleanup` runs and the script exits [`START_FAILED`]. On
+/// success systemctl has nothing to say that belongs in a later message.
+fn systemctl_or_fail(command: &str, cleanup: &str) -> String {
+    format!(
+        "out=$({{ {command}; }} 2>&1) || {{ status=$?; {cleanup} printf '%s\\n' \"$out\" >&2; \
+         echo \"systemctl exited with status $status\" >&2; exit {START_FAILED}; }}"
+    )
+}
+
+/// Runs `command` (systemctl calls that restart nothing) while `poll` (an
+/// [`api_script`] without a limit) looks at the APIs, so the answers come
+/// as soon as the agents listen. The poll runs in its own process group
+/// (setsid): if systemctl fails it is stopped whole, curl and all, and
+/// nothing is left holding the output open. `timeout` counts from when
+/// systemctl returns, as it would with the poll after it (a Consul server
+/// is ready for systemd only once it has joined the other servers, and
+/// Nomad starts after it): a watchdog then stops the poll (exit
+/// [`API_TIME_UP`]). Without setsid: `command`, then `bounded` (the poll
+/// with its limit).
+fn start_polling_meanwhile(command: &str, poll: &str, timeout: Duration, bounded: &str) -> String {
+    let seconds = timeout.as_secs().max(1);
+    format!(
+        r#"if command -v setsid >/dev/null 2>&1; then
+  setsid sh -c {poll} &
+  checking=$!
+  {systemctl_stopping_poll}
+  setsid sh -c 'sleep "$1"; kill -- -"$2"' watchdog {seconds} "$checking" >/dev/null 2>&1 &
+  watchdog=$!
+  wait "$checking" 2>/dev/null; status=$?
+  kill -- -"$watchdog" 2>/dev/null
+  if [ "$status" -gt 128 ]; then exit {API_TIME_UP}; fi
+  exit "$status"
+fi
+{systemctl}
+{bounded}"#,
+        poll = shell_quote(poll),
+        systemctl_stopping_poll = systemctl_or_fail(command, "kill -- -\"$checking\" 2>/dev/null;"),
+        systemctl = systemctl_or_fail(command, ""),
+    )
 }
 
 /// The API poll in bash: `ADDRESS PORT SECONDS ASK`, where `ASK` is the
@@ -1122,8 +1155,13 @@ while :; do
   nap
 done"#;
 
+/// What an API poll without a limit takes as its limit (ten years).
+const UNLIMITED_SECONDS: u64 = 10 * 365 * 24 * 3600;
 /// The exit status of the start-and-check script when `systemctl` failed.
 const START_FAILED: i32 = 50;
+/// The exit status of the start-and-check script when its watchdog
+/// stopped the poll ([`start_polling_meanwhile`]).
+const API_TIME_UP: i32 = 60;
 /// What the API check script prints last, once every agent answered.
 const ANSWERS_END: &str = "\n--vm-provision-agents-answer--\n";
 /// The exit status of the API check script when the first agent did not
@@ -1294,8 +1332,10 @@ impl ApiCheck {
     /// is up (exit 7). Asks with curl when present, else bash's `/dev/tcp`
     /// (plain HTTP only), so a host needs nothing installed for it. Asks
     /// every half second, and with bash ([`POLL_WITH_BASH`]) also as soon
-    /// as the port takes connections.
-    fn script(&self, timeout: Duration) -> String {
+    /// as the port takes connections. Without a `limit` it asks until it
+    /// is stopped; with one, `timeout` (when there) also bounds a
+    /// connection attempt that hangs (a firewall dropping packets).
+    fn script(&self, limit: Option<Duration>) -> String {
         let path = "/v1/agent/self";
         let url = shell_quote(&format!("{}{path}", self.url()));
         let mut curl = format!("curl -sS -i --max-time 5 {url}");
@@ -1315,11 +1355,19 @@ impl ApiCheck {
         } else {
             "{ echo 'curl is needed to check an HTTPS API' >&2; exit 3; }".to_string()
         };
-        let seconds = timeout.as_secs().max(1);
+        let seconds = limit.map_or(UNLIMITED_SECONDS, |t| t.as_secs().max(1));
+        let bounded = match limit {
+            Some(_) => format!(
+                "command -v timeout >/dev/null 2>&1 && bounded=\"timeout {}\"",
+                seconds + 5
+            ),
+            None => ":".to_string(),
+        };
         format!(
             r#"if command -v curl >/dev/null 2>&1; then ask={curl}; else ask={raw}; fi
 if command -v bash >/dev/null 2>&1; then
-  exec bash -c {poll} poll {connect} {port} {seconds} "$ask"
+  bounded=; {bounded}
+  exec $bounded bash -c {poll} poll {connect} {port} {seconds} "$ask"
 fi
 end=$(( $(date +%s) + {seconds} ))
 while :; do

@@ -209,6 +209,9 @@ fn provision_one(
     if let Some(timeout) = connection.connect_timeout {
         target.connect_timeout = timeout;
     }
+    // The API check is one silent command that may take --api-timeout
+    // for each agent, after systemctl's own wait.
+    target.op_timeout += settings.api_timeout * 2;
     reporter.line(
         &host.name,
         &format!("connecting to {}", target.display_name()),

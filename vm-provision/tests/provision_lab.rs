@@ -41,14 +41,19 @@ fn provision(inventory: &Path, args: &[&str]) -> (Output, Value) {
 
 /// [`provision`] without binaries to upload: the hosts download them.
 fn provision_downloading<S: AsRef<OsStr>>(inventory: &Path, args: &[S]) -> (Output, Value) {
+    provision_within(API_TIMEOUT, inventory, args)
+}
+
+/// The built `vm-provision` with `--api-timeout api_timeout`, no Docker,
+/// a short connect timeout, and `args`.
+fn provision_within<S: AsRef<OsStr>>(
+    api_timeout: Duration,
+    inventory: &Path,
+    args: &[S],
+) -> (Output, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_vm-provision"))
-        .args([
-            "--no-docker",
-            "--connect-timeout",
-            "3s",
-            "--api-timeout",
-            &format!("{}s", API_TIMEOUT.as_secs()),
-        ])
+        .args(["--no-docker", "--connect-timeout", "3s", "--api-timeout"])
+        .arg(format!("{}s", api_timeout.as_secs()))
         .args(args)
         .arg(inventory)
         .env_remove("SSH_AUTH_SOCK")
@@ -579,7 +584,8 @@ fn servers_answer_before_clients_start(progress: &str) {
 
 /// An agent that does not start fails its host with systemctl's word,
 /// without waiting out the API timeout: on a restart, and on a start
-/// (where the APIs are polled while systemctl runs). A good binary then
+/// (where the APIs are polled while systemctl runs). One that starts but
+/// never answers fails it after the API timeout. A good binary then
 /// brings every host back.
 fn failing_agents_fail_their_hosts(dir: &Path, inventory: &Value) {
     let failing = dir.join("failing-nomad");
@@ -618,11 +624,38 @@ fn failing_agents_fail_their_hosts(dir: &Path, inventory: &Value) {
             );
         }
     }
+
+    // A Nomad that runs but never listens: systemctl is content, and the
+    // API check gives up --api-timeout after systemctl returned.
+    let silent = dir.join("silent-nomad");
+    fs::write(&silent, "#!/bin/sh\nexec sleep 3600\n").unwrap();
+    fs::set_permissions(&silent, fs::Permissions::from_mode(0o755)).unwrap();
+    let args = [
+        OsStr::new("--consul-binary"),
+        double().as_os_str(),
+        OsStr::new("--nomad-binary"),
+        silent.as_os_str(),
+    ];
+    let (out, facts) = provision_within(Duration::from_secs(3), &path, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for name in NAMES {
+        assert!(
+            changes(&facts, name).contains(&"start nomad".to_string()),
+            "{facts}"
+        );
+        let error = host(&facts, name)["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with("nomad did not answer on http://")
+                && error.contains(" within 3s (no answer)"),
+            "{name}: {error}"
+        );
+    }
+
     let (out, facts) = provision(&path, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for name in NAMES {
         assert!(
-            changes(&facts, name).contains(&"start nomad".to_string()),
+            changes(&facts, name).contains(&"restart nomad".to_string()),
             "{facts}"
         );
     }

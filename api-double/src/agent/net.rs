@@ -51,8 +51,10 @@ impl Stop {
         for s in open.values() {
             let _ = s.shutdown(Shutdown::Both);
         }
-        let listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
-        for l in listeners.iter() {
+        // Taken, so the copies close now and free their ports.
+        let listeners =
+            std::mem::take(&mut *self.listeners.lock().unwrap_or_else(|e| e.into_inner()));
+        for l in &listeners {
             let _ = SockRef::from(l).shutdown(Shutdown::Both);
         }
     }
@@ -133,13 +135,14 @@ pub(crate) fn spawn_listener(
                     stop.forget(id);
                 });
             }
-            // The wake-up timeout; or the listener shut down; or a passing
-            // failure (too many open files): then a pause, not a spin.
+            // The wake-up timeout: look at the switch again.
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) => {}
+            // The listener shut down (stopping), or a passing failure
+            // (too many open files): a pause, not a spin.
             Err(_) => {
                 if !stop.sleep(ACCEPT_PAUSE) {
                     return;
