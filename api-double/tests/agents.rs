@@ -211,12 +211,19 @@ fn nomad_nodes_lists_the_region_clients_that_joined() {
     assert_eq!((status, body.as_str()), (403, "Permission denied"));
     let token = Some(("X-Nomad-Token", "secret"));
     let nodes = |token| -> Value { serde_json::from_str(&call("GET", &url, token).1).unwrap() };
-    wait_for(4, "worker-1 ready, worker-2 known by the region us", || {
+    // worker-2 reaches eu's view by gossip from us, a moment after us
+    // itself knows it.
+    let eu_view_of_us = || -> Value {
+        let url = format!("{}/v1/nodes?region=us", nomad_url(&eu));
+        serde_json::from_str(&call("GET", &url, token).1).unwrap()
+    };
+    wait_for(4, "worker-1 ready, worker-2 known in the region us", || {
         let n = nodes(token);
         let us_nodes = get_json(&format!("{}/v1/nodes", nomad_url(&_us)));
         (n.as_array().is_some_and(|a| a.len() == 1)
             && n[0]["Status"] == "ready"
-            && us_nodes.as_array().is_some_and(|a| a.len() == 1))
+            && us_nodes.as_array().is_some_and(|a| a.len() == 1)
+            && eu_view_of_us().as_array().is_some_and(|a| a.len() == 1))
         .then_some(())
     });
     let n = nodes(token);
