@@ -369,10 +369,11 @@ fn consul_wan_federation() {
             .any(|m| m["Name"] == "gce-client" && m["Status"] == 1 && m["Tags"]["role"] == "node")
             .then_some(())
     });
-    assert_eq!(
-        get_json(&format!("{}/v1/status/leader", consul_url(&client))),
-        "127.0.0.41:8300"
-    );
+    // The client's own view of the servers follows by gossip.
+    wait_for(4, "the client's leader is gce's server", || {
+        let leader = get_json(&format!("{}/v1/status/leader", consul_url(&client)));
+        (leader == "127.0.0.41:8300").then_some(())
+    });
     let me = get_json(&format!("{}/v1/agent/self", consul_url(&client)));
     assert_eq!(me["Config"]["Server"], false);
     wait_for(3, "the client lists every datacenter", || {
@@ -569,25 +570,24 @@ fn consul_lan_leave_rejoin_and_wrong_datacenter() {
     wait_for(4, "b alive in a's LAN view", || {
         (status_of_b(token) == Some(1.into())).then_some(())
     });
-    // Status stays open; the leader is the lowest-named alive server.
-    assert_eq!(
-        get_json(&format!("{}/v1/status/leader", consul_url(&b))),
-        "127.0.0.71:8300"
-    );
-    assert_eq!(
-        get_json(&format!("{}/v1/status/peers", consul_url(&b))),
-        serde_json::json!(["127.0.0.71:8300", "127.0.0.72:8300"])
-    );
+    // Status stays open; the leader is the lowest-named alive server
+    // (once b's own view has a alive).
+    wait_for(4, "b's leader is a, with both peers", || {
+        let leader = get_json(&format!("{}/v1/status/leader", consul_url(&b)));
+        let peers = get_json(&format!("{}/v1/status/peers", consul_url(&b)));
+        (leader == "127.0.0.71:8300"
+            && peers == serde_json::json!(["127.0.0.71:8300", "127.0.0.72:8300"]))
+        .then_some(())
+    });
 
     b.leave();
     wait_for(2, "b left", || {
         (status_of_b(token) == Some(3.into())).then_some(())
     });
     let b = AgentDouble::start(b_config).unwrap();
-    wait_for(4, "b alive again", || {
-        (status_of_b(token) == Some(1.into())).then_some(())
+    wait_for(4, "b alive again, in a's view and its own", || {
+        (status_of_b(token) == Some(1.into()) && lan_members(&b).len() == 2).then_some(())
     });
-    assert_eq!(lan_members(&b).len(), 2);
 
     let other = AgentDouble::start(
         AgentConfig::new("x", ip("127.0.0.73")).with_consul(ConsulRole::client("dc2")),
