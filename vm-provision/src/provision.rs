@@ -979,7 +979,7 @@ impl HostRun<'_> {
         let script = match &agents {
             None => api,
             Some(agents) if agents.no_restart => {
-                start_polling_meanwhile(&agents.command, &api_script(&checks, None), timeout, &api)
+                start_polling_meanwhile(&agents.command, &checks, timeout)
             }
             // A restart: the old agent answers until it is stopped.
             Some(agents) => format!("{}\n{api}", systemctl_or_fail(&agents.command, "")),
@@ -1020,7 +1020,7 @@ impl HostRun<'_> {
                 "{} did not answer on {} within {} ({})",
                 check.product.name(),
                 check.url(),
-                humantime::format_duration(self.settings.api_timeout),
+                humantime::format_duration(timeout),
                 match out.stderr_text() {
                     e if e.is_empty() => "no answer".to_string(),
                     e => e,
@@ -1101,17 +1101,17 @@ fn systemctl_or_fail(command: &str, cleanup: &str) -> String {
     )
 }
 
-/// Runs `command` (systemctl calls that restart nothing) while `poll` (an
-/// [`api_script`] without a limit) looks at the APIs, so the answers come
-/// as soon as the agents listen. The poll runs in its own process group
+/// Runs `command` (systemctl calls that restart nothing) while the
+/// `checks` poll the APIs (an [`api_script`] without a limit), so the
+/// answers come as soon as the agents listen. The poll runs in its own process group
 /// (setsid): if systemctl fails it is stopped whole, curl and all, and
 /// nothing is left holding the output open. `timeout` counts from when
 /// systemctl returns, as it would with the poll after it (a Consul server
 /// is ready for systemd only once it has joined the other servers, and
 /// Nomad starts after it): a watchdog then stops the poll (exit
-/// [`API_TIME_UP`]). Without setsid: `command`, then `bounded` (the poll
-/// with its limit).
-fn start_polling_meanwhile(command: &str, poll: &str, timeout: Duration, bounded: &str) -> String {
+/// [`API_TIME_UP`]). Without setsid: `command`, then the poll with its
+/// limit.
+fn start_polling_meanwhile(command: &str, checks: &[ApiCheck], timeout: Duration) -> String {
     let seconds = timeout.as_secs().max(1);
     format!(
         r#"if command -v setsid >/dev/null 2>&1; then
@@ -1127,7 +1127,8 @@ fn start_polling_meanwhile(command: &str, poll: &str, timeout: Duration, bounded
 fi
 {systemctl}
 {bounded}"#,
-        poll = shell_quote(poll),
+        poll = shell_quote(&api_script(checks, None)),
+        bounded = api_script(checks, Some(timeout)),
         systemctl_stopping_poll = systemctl_or_fail(command, "kill -- -\"$checking\" 2>/dev/null;"),
         systemctl = systemctl_or_fail(command, ""),
     )
@@ -1356,9 +1357,9 @@ impl ApiCheck {
             "{ echo 'curl is needed to check an HTTPS API' >&2; exit 3; }".to_string()
         };
         let seconds = limit.map_or(UNLIMITED_SECONDS, |t| t.as_secs().max(1));
-        let bounded = match limit {
+        let set_bound = match limit {
             Some(_) => format!(
-                "command -v timeout >/dev/null 2>&1 && bounded=\"timeout {}\"",
+                "command -v timeout >/dev/null 2>&1 && bound=\"timeout {}\"",
                 seconds + 5
             ),
             None => ":".to_string(),
@@ -1366,8 +1367,8 @@ impl ApiCheck {
         format!(
             r#"if command -v curl >/dev/null 2>&1; then ask={curl}; else ask={raw}; fi
 if command -v bash >/dev/null 2>&1; then
-  bounded=; {bounded}
-  exec $bounded bash -c {poll} poll {connect} {port} {seconds} "$ask"
+  bound=; {set_bound}
+  exec $bound bash -c {poll} poll {connect} {port} {seconds} "$ask"
 fi
 end=$(( $(date +%s) + {seconds} ))
 while :; do
